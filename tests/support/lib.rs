@@ -1,0 +1,175 @@
+//! Shared fixtures and helpers for the workspace integration tests.
+//!
+//! Fixtures are written here, by hand, from the public documentation of the CNM API; the
+//! tests never read files outside this repository.
+
+use std::sync::{Arc, Mutex};
+
+use datadog_cnm_raw::{Client, Seam, Transport, TransportFuture};
+
+/// The connections example of the API documentation, extended with the six TCP
+/// congestion metrics added upstream after it was written (all 17 metrics present).
+pub const CONNECTIONS_DOC_EXAMPLE: &str = r#"{
+  "data": [
+    {
+      "attributes": {
+        "bytes_sent_by_client": 100,
+        "bytes_sent_by_server": 200,
+        "group_bys": {"client_team": ["networks"], "server_service": ["hucklebuck"]},
+        "packets_sent_by_client": 10,
+        "packets_sent_by_server": 20,
+        "rtt_micro_seconds": 800,
+        "tcp_closed_connections": 30,
+        "tcp_delivered_ce": 4,
+        "tcp_established_connections": 40,
+        "tcp_probe0_count": 1,
+        "tcp_rcv_ooo_pack": 3,
+        "tcp_recovery_count": 2,
+        "tcp_refusals": 7,
+        "tcp_reord_seen": 9,
+        "tcp_resets": 5,
+        "tcp_retransmits": 31,
+        "tcp_rto_count": 11,
+        "tcp_timeouts": 6
+      },
+      "id": "client_team:networks, server_service:hucklebuck",
+      "type": "aggregated_connection"
+    }
+  ]
+}"#;
+
+/// The DNS example of the API documentation.
+pub const DNS_DOC_EXAMPLE: &str = r#"{
+  "data": [
+    {
+      "attributes": {
+        "group_bys": [
+          {"key": "client_service", "value": "example-service"},
+          {"key": "network.dns_query", "value": "example.com"}
+        ],
+        "metrics": [
+          {"key": "dns_total_requests", "value": 100},
+          {"key": "dns_failures", "value": 7},
+          {"key": "dns_successful_responses", "value": 93},
+          {"key": "dns_failed_responses", "value": 5},
+          {"key": "dns_timeouts", "value": 2},
+          {"key": "dns_responses.nxdomain", "value": 1},
+          {"key": "dns_responses.servfail", "value": 1},
+          {"key": "dns_responses.other", "value": 3},
+          {"key": "dns_success_latency_percentile", "value": 50},
+          {"key": "dns_failure_latency_percentile", "value": 75}
+        ]
+      },
+      "id": "client_service:example-service,network.dns_query:example.com",
+      "type": "aggregated_dns"
+    }
+  ]
+}"#;
+
+/// A DNS body from a newer server: a metric key the spec does not list yet, and extra
+/// fields at every level.
+pub const DNS_WITH_UNKNOWN_KEY: &str = r#"{
+  "data": [
+    {
+      "attributes": {
+        "group_bys": [{"key": "network.dns_query", "value": "api.example.com", "origin": "agent"}],
+        "metrics": [
+          {"key": "dns_total_requests", "value": 12},
+          {"key": "dns_responses.refused", "value": 2, "unit": "count"}
+        ],
+        "sampled": true
+      },
+      "id": "network.dns_query:api.example.com",
+      "type": "aggregated_dns",
+      "relationships": {}
+    }
+  ],
+  "meta": {"page": 1}
+}"#;
+
+/// A connections body with a field the spec does not know.
+pub const CONNECTIONS_WITH_UNKNOWN_FIELD: &str = r#"{
+  "data": [
+    {
+      "attributes": {
+        "bytes_sent_by_client": 1,
+        "group_bys": {"client_service": ["web"]},
+        "tcp_zero_window_seconds": 12
+      },
+      "id": "client_service:web",
+      "type": "aggregated_connection"
+    }
+  ]
+}"#;
+
+/// What a [`RecordingTransport`] saw of one request.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
+pub struct SeenRequest {
+    /// The operation id the generated client reported.
+    pub operation: String,
+    /// HTTP method.
+    pub method: String,
+    /// Path without the query string.
+    pub path: String,
+    /// Query parameters in the order they were sent.
+    pub query: Vec<(String, String)>,
+    /// Header names and values, sorted by name.
+    pub headers: Vec<(String, String)>,
+}
+
+/// A [`Transport`] that records each request, then sends it with a plain client.
+#[derive(Debug, Default)]
+pub struct RecordingTransport {
+    http: reqwest::Client,
+    seen: Mutex<Vec<SeenRequest>>,
+}
+
+impl RecordingTransport {
+    /// Everything recorded so far.
+    pub fn seen(&self) -> Vec<SeenRequest> {
+        self.seen
+            .lock()
+            .map(|seen| seen.clone())
+            .unwrap_or_default()
+    }
+}
+
+impl Transport for RecordingTransport {
+    fn execute(&self, request: reqwest::Request, operation: &'static str) -> TransportFuture<'_> {
+        let url = request.url();
+        let mut headers: Vec<(String, String)> = request
+            .headers()
+            .iter()
+            .map(|(name, value)| {
+                let value = value.to_str().unwrap_or("<binary>").to_owned();
+                (name.as_str().to_owned(), value)
+            })
+            .collect();
+        headers.sort();
+        let seen = SeenRequest {
+            operation: operation.to_owned(),
+            method: request.method().as_str().to_owned(),
+            path: url.path().to_owned(),
+            query: url
+                .query_pairs()
+                .map(|(k, v)| (k.into_owned(), v.into_owned()))
+                .collect(),
+            headers,
+        };
+        if let Ok(mut all) = self.seen.lock() {
+            all.push(seen);
+        }
+        Box::pin(self.http.execute(request))
+    }
+}
+
+/// A raw client for `base_url` whose requests are recorded by the returned transport.
+pub fn recording_client(base_url: &str) -> (Client, Arc<RecordingTransport>) {
+    let transport = Arc::new(RecordingTransport::default());
+    let client = Client::new_with_client(
+        base_url,
+        reqwest::Client::new(),
+        Seam::new(transport.clone()),
+    );
+    (client, transport)
+}

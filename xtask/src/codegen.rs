@@ -1,0 +1,275 @@
+//! `cargo xtask codegen [--check]`: the low-level client, generated from the spec.
+//!
+//! Codegen is a pure function of `spec/datadog-cnm.yaml` and the progenitor settings
+//! below: the same inputs always give byte-identical files, so `--check` can compare
+//! what is checked in with what would be written now.
+
+use std::fmt::Write as _;
+use std::fs;
+use std::path::Path;
+use std::process::ExitCode;
+
+use anyhow::{Context, Result, bail};
+use progenitor::{GenerationSettings, Generator, HooksMode, InterfaceStyle, TagStyle, TypeImpl};
+
+/// The spec, relative to the workspace root.
+pub const SPEC_PATH: &str = "spec/datadog-cnm.yaml";
+const CLIENT_PATH: &str = "crates/datadog-cnm-raw/src/generated.rs";
+const HTTPMOCK_PATH: &str = "crates/datadog-cnm-raw/src/generated_httpmock.rs";
+
+/// Write the files, or only compare them.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub enum Mode {
+    /// Regenerate and overwrite the checked-in files.
+    Write,
+    /// Regenerate in memory and fail with a diff when anything differs.
+    Check,
+}
+
+/// One generated file: where it goes and what it must contain.
+struct Output {
+    path: &'static str,
+    contents: String,
+}
+
+/// Run `codegen` from the workspace root `root`.
+pub fn run(root: &Path, mode: Mode) -> Result<ExitCode> {
+    let spec = load_spec(&root.join(SPEC_PATH))?;
+    let outputs = generate(&spec)?;
+    match mode {
+        Mode::Write => {
+            for output in &outputs {
+                let path = root.join(output.path);
+                let unchanged = fs::read_to_string(&path).is_ok_and(|old| old == output.contents);
+                if unchanged {
+                    println!("unchanged {}", output.path);
+                } else {
+                    fs::write(&path, &output.contents)
+                        .with_context(|| format!("writing {}", path.display()))?;
+                    println!("wrote     {}", output.path);
+                }
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        Mode::Check => {
+            let stale = stale_outputs(root, &outputs);
+            for output in &stale {
+                print_diff(output.path, &output.current, &output.expected);
+            }
+            if stale.is_empty() {
+                println!("generated code is up to date with {SPEC_PATH}");
+                Ok(ExitCode::SUCCESS)
+            } else {
+                let paths: Vec<&str> = stale.iter().map(|s| s.path).collect();
+                eprintln!(
+                    "\nerror: {} out of date with {SPEC_PATH}.\n\
+                     run `cargo xtask codegen` and commit the result",
+                    paths.join(" and ")
+                );
+                Ok(ExitCode::FAILURE)
+            }
+        }
+    }
+}
+
+/// A checked-in file that differs from what codegen produces now.
+struct Stale {
+    path: &'static str,
+    current: String,
+    expected: String,
+}
+
+fn stale_outputs(root: &Path, outputs: &[Output]) -> Vec<Stale> {
+    outputs
+        .iter()
+        .filter_map(|output| {
+            // A missing file reads as empty, so the diff shows everything to add.
+            let current = fs::read_to_string(root.join(output.path)).unwrap_or_default();
+            (current != output.contents).then(|| Stale {
+                path: output.path,
+                current,
+                expected: output.contents.clone(),
+            })
+        })
+        .collect()
+}
+
+/// Parse the spec and refuse anything progenitor would mishandle.
+pub fn load_spec(path: &Path) -> Result<openapiv3::OpenAPI> {
+    let text = fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
+    let spec: openapiv3::OpenAPI = serde_norway::from_str(&text)
+        .with_context(|| format!("{} is not a valid OpenAPI 3.0 document", path.display()))?;
+    if !spec.openapi.starts_with("3.0.") {
+        bail!(
+            "{} declares OpenAPI {}; progenitor only reads 3.0.x",
+            path.display(),
+            spec.openapi
+        );
+    }
+    Ok(spec)
+}
+
+/// The progenitor settings: every choice here is documented in DESIGN.md §2.
+fn settings() -> GenerationSettings {
+    let mut settings = GenerationSettings::new();
+    settings
+        .with_interface(InterfaceStyle::Builder)
+        .with_tag(TagStyle::Merged)
+        // The facade's transport runs every request (retries, rate limits, auth):
+        // the hand-written `impl ClientHooks for Client` in lib.rs is required.
+        .with_hooks(HooksMode::Expected)
+        .with_inner_type(tokens("crate::Seam"))
+        // HashMap iteration order would make snapshots and debug output flaky.
+        .with_map_type("::std::collections::BTreeMap")
+        .with_derive("PartialEq")
+        // A metric key the server adds tomorrow must not fail today's response.
+        .with_replacement(
+            "DnsMetricKey",
+            "crate::DnsMetricKey",
+            [TypeImpl::Display, TypeImpl::FromStr].into_iter(),
+        );
+    settings
+}
+
+fn tokens(source: &str) -> proc_macro2::TokenStream {
+    // The sources are literals in this file; a parse failure is a bug here, not input.
+    match source.parse() {
+        Ok(tokens) => tokens,
+        Err(error) => panic!("invalid token literal {source:?}: {error}"),
+    }
+}
+
+fn generate(spec: &openapiv3::OpenAPI) -> Result<Vec<Output>> {
+    let mut generator = Generator::new(&settings());
+    let client = generator
+        .generate_tokens(spec)
+        .map_err(|e| anyhow::anyhow!("progenitor could not generate the client: {e}"))?;
+    let httpmock = generator
+        .httpmock(spec, "crate")
+        .map_err(|e| anyhow::anyhow!("progenitor could not generate the httpmock helpers: {e}"))?;
+    Ok(vec![
+        Output {
+            path: CLIENT_PATH,
+            contents: render(client, "The low-level client for the two CNM operations.")?,
+        },
+        Output {
+            path: HTTPMOCK_PATH,
+            contents: render(
+                httpmock,
+                "Typed httpmock helpers for the two CNM operations (feature `httpmock`).",
+            )?,
+        },
+    ])
+}
+
+fn render(tokens: proc_macro2::TokenStream, what: &str) -> Result<String> {
+    let file = syn::parse_file(&tokens.to_string()).context("progenitor emitted invalid Rust")?;
+    let body = prettyplease::unparse(&file);
+    let mut out = String::with_capacity(body.len() + 256);
+    let _ = writeln!(
+        out,
+        "// @generated by `cargo xtask codegen` from {SPEC_PATH}; do not edit."
+    );
+    let _ = writeln!(out, "// {what}");
+    let _ = writeln!(
+        out,
+        "// Change the spec or xtask/src/codegen.rs, then run `cargo xtask codegen`."
+    );
+    out.push('\n');
+    out.push_str(&body);
+    Ok(out)
+}
+
+fn print_diff(path: &str, current: &str, expected: &str) {
+    let diff = similar::TextDiff::from_lines(current, expected);
+    let unified = diff
+        .unified_diff()
+        .context_radius(3)
+        .header(
+            &format!("a/{path} (checked in)"),
+            &format!("b/{path} (from spec)"),
+        )
+        .to_string();
+    println!("{unified}");
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn workspace_root() -> std::path::PathBuf {
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("..")
+    }
+
+    fn generate_from(text: &str) -> Vec<Output> {
+        let spec = serde_norway::from_str(text).unwrap_or_else(|e| panic!("spec: {e}"));
+        generate(&spec).unwrap_or_else(|e| panic!("codegen: {e:#}"))
+    }
+
+    #[test]
+    fn codegen_is_deterministic_and_checked_in_code_is_current() {
+        let root = workspace_root();
+        let spec = load_spec(&root.join(SPEC_PATH)).unwrap_or_else(|e| panic!("{e:#}"));
+        let first = generate(&spec).unwrap_or_else(|e| panic!("{e:#}"));
+        let second = generate(&spec).unwrap_or_else(|e| panic!("{e:#}"));
+        for (a, b) in first.iter().zip(&second) {
+            assert!(
+                a.contents == b.contents,
+                "{} differs between two runs",
+                a.path
+            );
+            assert!(
+                a.contents
+                    .starts_with("// @generated by `cargo xtask codegen`")
+            );
+        }
+        let stale: Vec<_> = stale_outputs(&root, &first)
+            .iter()
+            .map(|s| s.path)
+            .collect();
+        assert!(
+            stale.is_empty(),
+            "stale: {stale:?}; run `cargo xtask codegen`"
+        );
+    }
+
+    #[test]
+    fn an_edited_description_makes_the_check_fail() {
+        let root = workspace_root();
+        let text = fs::read_to_string(root.join(SPEC_PATH)).unwrap_or_else(|e| panic!("{e}"));
+        let original = "description: Get all aggregated connections.";
+        assert!(text.contains(original));
+        let edited = text.replacen(original, "description: Get every aggregated connection.", 1);
+
+        let stale = stale_outputs(&root, &generate_from(&edited));
+        assert_eq!(
+            stale.len(),
+            1,
+            "only the client embeds operation descriptions"
+        );
+        assert_eq!(stale[0].path, CLIENT_PATH);
+        assert!(
+            stale[0]
+                .expected
+                .contains("Get every aggregated connection.")
+        );
+
+        let reverted = stale_outputs(&root, &generate_from(&text));
+        assert!(reverted.is_empty());
+    }
+
+    #[test]
+    fn openapi_3_1_is_refused_with_a_clear_error() {
+        let dir = std::env::temp_dir().join(format!("xtask-codegen-{}", std::process::id()));
+        fs::create_dir_all(&dir).unwrap_or_else(|e| panic!("{e}"));
+        let path = dir.join("spec.yaml");
+        fs::write(
+            &path,
+            "openapi: 3.1.0\ninfo: {title: t, version: '1'}\npaths: {}\n",
+        )
+        .unwrap_or_else(|e| panic!("{e}"));
+        let error = load_spec(&path).err().map(|e| format!("{e:#}"));
+        let _ = fs::remove_dir_all(&dir);
+        assert!(error.is_some_and(|e| e.contains("progenitor only reads 3.0.x")));
+    }
+}

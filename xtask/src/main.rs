@@ -1,0 +1,50 @@
+//! `cargo xtask`: project automation for datadog-cnm.
+//!
+//! ```text
+//! cargo xtask codegen            regenerate the low-level client from spec/datadog-cnm.yaml
+//! cargo xtask codegen --check    fail (with a diff) when the checked-in code is stale
+//! ```
+
+mod codegen;
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+const USAGE: &str = "\
+usage: cargo xtask <command>
+
+commands:
+  codegen [--check]   regenerate crates/datadog-cnm-raw/src/generated*.rs from spec/;
+                      with --check, write nothing and fail when the files are stale";
+
+fn main() -> ExitCode {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    let result = match args.as_slice() {
+        ["codegen"] => codegen::run(&workspace_root(), codegen::Mode::Write),
+        ["codegen", "--check"] => codegen::run(&workspace_root(), codegen::Mode::Check),
+        ["help" | "--help" | "-h"] => {
+            println!("{USAGE}");
+            return ExitCode::SUCCESS;
+        }
+        _ => {
+            eprintln!("{USAGE}");
+            return ExitCode::from(2);
+        }
+    };
+    match result {
+        Ok(code) => code,
+        Err(error) => {
+            eprintln!("error: {error:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// The workspace root: xtask lives one level below it.
+fn workspace_root() -> PathBuf {
+    let manifest_dir = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
+    manifest_dir
+        .parent()
+        .map_or_else(|| manifest_dir.clone(), PathBuf::from)
+}
