@@ -5,6 +5,12 @@
 
 use std::sync::{Arc, Mutex};
 
+mod clock;
+mod scripted;
+
+pub use clock::VirtualClock;
+pub use scripted::{Hit, ScriptedServer, Step};
+
 use datadog_cnm_raw::{Client, Seam, Transport, TransportFuture};
 
 /// The connections example of the API documentation, extended with the six TCP

@@ -1,0 +1,278 @@
+//! One error type that says where a request failed and keeps the evidence.
+
+use std::fmt;
+use std::time::Duration;
+
+use datadog_cnm_raw::types::{ApiErrorItem, ApiErrorResponse};
+use serde::{Deserialize, Serialize};
+
+use crate::ratelimit::RateLimit;
+
+/// A specialised `Result` for this crate.
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+/// Everything that can go wrong, by where it went wrong.
+///
+/// - [`Error::InvalidInput`] and [`Error::Config`]: nothing was sent.
+/// - [`Error::Transport`] and [`Error::Timeout`]: the request may have reached the server.
+/// - [`Error::Api`], [`Error::RateLimited`], [`Error::Decode`]: the server answered.
+///
+/// No variant ever contains an API key, application key or bearer token.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum Error {
+    /// A query parameter is invalid; the request was not sent.
+    #[error("invalid {field}: {reason}")]
+    InvalidInput {
+        /// The parameter, as named by the builder method (`limit`, `group_by`, `window`, …).
+        field: &'static str,
+        /// Why it was rejected.
+        reason: String,
+    },
+
+    /// The client could not be configured (site, base URL, credentials, proxy).
+    #[error("configuration error: {message}")]
+    Config {
+        /// What is wrong and how to fix it.
+        message: String,
+    },
+
+    /// The request failed on the network (connection refused or reset, TLS, incomplete
+    /// body) after `attempts` attempts.
+    #[error("request failed after {attempts} attempt{}: {}", plural(*attempts), source_chain(source))]
+    Transport {
+        /// Attempts made, including the last one.
+        attempts: u32,
+        /// The underlying error of the last attempt.
+        #[source]
+        source: reqwest::Error,
+    },
+
+    /// The request timed out after `attempts` attempts.
+    #[error("request timed out after {attempts} attempt{} (each attempt is limited to {}s)", plural(*attempts), timeout.as_secs_f64())]
+    Timeout {
+        /// Attempts made, including the last one.
+        attempts: u32,
+        /// The per-attempt timeout that expired.
+        timeout: Duration,
+        /// The underlying error of the last attempt.
+        #[source]
+        source: reqwest::Error,
+    },
+
+    /// The API answered with an error status.
+    #[error("{}", api_message(*status, errors, body.as_deref()))]
+    Api {
+        /// HTTP status code.
+        status: u16,
+        /// The errors the server listed, parsed from either body shape.
+        errors: Vec<ApiErrorDetail>,
+        /// The request id the server returned, if any (quote it to Datadog support).
+        request_id: Option<String>,
+        /// Rate-limit state reported with the response (boxed to keep `Error` small).
+        rate_limit: Option<Box<RateLimit>>,
+        /// The raw body (at most 4 KiB), kept when it matched neither error shape.
+        body: Option<String>,
+    },
+
+    /// The API kept answering 429 until the retry policy gave up.
+    #[error("rate limited by the API after {attempts} attempt{}{}", plural(*attempts), rate_limit_hint(rate_limit.as_deref()))]
+    RateLimited {
+        /// The last rate-limit state the server reported (boxed to keep `Error` small).
+        rate_limit: Option<Box<RateLimit>>,
+        /// Attempts made.
+        attempts: u32,
+    },
+
+    /// A successful response could not be decoded.
+    #[error("could not decode the response at `{path}`: {source}")]
+    Decode {
+        /// The start of the body (at most 512 bytes, lossy UTF-8).
+        body_excerpt: String,
+        /// Where in the document decoding failed, e.g. `data[3].attributes.tcp_resets`.
+        path: String,
+        /// The JSON error.
+        #[source]
+        source: serde_json::Error,
+    },
+}
+
+impl Error {
+    /// The HTTP status of the response that caused this error, if there was one.
+    pub fn status(&self) -> Option<u16> {
+        match self {
+            Self::Api { status, .. } => Some(*status),
+            Self::RateLimited { .. } => Some(429),
+            _ => None,
+        }
+    }
+
+    /// `true` when sending the same request again later may succeed.
+    pub fn is_retryable(&self) -> bool {
+        match self {
+            Self::Transport { .. } | Self::Timeout { .. } | Self::RateLimited { .. } => true,
+            Self::Api { status, .. } => crate::retry::is_retryable_status(*status),
+            Self::InvalidInput { .. } | Self::Config { .. } | Self::Decode { .. } => false,
+        }
+    }
+
+    /// The rate-limit state the server reported with the failing response, if any.
+    pub fn rate_limit(&self) -> Option<&RateLimit> {
+        match self {
+            Self::Api { rate_limit, .. } | Self::RateLimited { rate_limit, .. } => {
+                rate_limit.as_deref()
+            }
+            _ => None,
+        }
+    }
+
+    pub(crate) fn invalid(field: &'static str, reason: impl Into<String>) -> Self {
+        Self::InvalidInput {
+            field,
+            reason: reason.into(),
+        }
+    }
+
+    pub(crate) fn config(message: impl Into<String>) -> Self {
+        Self::Config {
+            message: message.into(),
+        }
+    }
+}
+
+/// One error the API listed in its response body.
+///
+/// The server sends JSON:API error objects (`status`, `title`, `detail`, `source`); the
+/// published spec documents plain strings, which land in `title`.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ApiErrorDetail {
+    /// The HTTP status as the server wrote it, e.g. `"400"`.
+    pub status: Option<String>,
+    /// A short summary, e.g. `Invalid limit`.
+    pub title: Option<String>,
+    /// A longer explanation of this occurrence.
+    pub detail: Option<String>,
+    /// The query parameter that caused the error, if the server said.
+    pub parameter: Option<String>,
+    /// The request header that caused the error, if the server said.
+    pub header: Option<String>,
+    /// A JSON pointer into the request document, if the server said.
+    pub pointer: Option<String>,
+}
+
+impl fmt::Display for ApiErrorDetail {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match (&self.title, &self.detail) {
+            (Some(title), Some(detail)) => write!(f, "{title}: {detail}"),
+            (Some(text), None) | (None, Some(text)) => f.write_str(text),
+            (None, None) => f.write_str("(no description)"),
+        }?;
+        if let Some(parameter) = &self.parameter {
+            write!(f, " (parameter `{parameter}`)")?;
+        }
+        Ok(())
+    }
+}
+
+impl From<ApiErrorItem> for ApiErrorDetail {
+    fn from(item: ApiErrorItem) -> Self {
+        match item {
+            ApiErrorItem::String(title) => Self {
+                title: Some(title),
+                ..Self::default()
+            },
+            ApiErrorItem::JsonapiErrorItem(item) => {
+                let source = item.source.unwrap_or_default();
+                Self {
+                    status: item.status,
+                    title: item.title,
+                    detail: item.detail,
+                    parameter: source.parameter,
+                    header: source.header,
+                    pointer: source.pointer,
+                }
+            }
+        }
+    }
+}
+
+/// The errors listed in an error response body of either shape, or `None` when the body
+/// is not an error document (an HTML page from a proxy, an empty body, …).
+pub(crate) fn parse_error_body(body: &[u8]) -> Option<Vec<ApiErrorDetail>> {
+    let parsed: ApiErrorResponse = serde_json::from_slice(body).ok()?;
+    Some(
+        parsed
+            .errors
+            .into_iter()
+            .map(ApiErrorDetail::from)
+            .collect(),
+    )
+}
+
+/// At most `max` bytes of `body` as text, cut at a character boundary.
+pub(crate) fn excerpt(body: &[u8], max: usize) -> String {
+    let text = String::from_utf8_lossy(&body[..body.len().min(max)]);
+    let mut text = text.into_owned();
+    if body.len() > max {
+        text.push('…');
+    }
+    text
+}
+
+fn plural(n: u32) -> &'static str {
+    if n == 1 { "" } else { "s" }
+}
+
+fn source_chain(error: &reqwest::Error) -> String {
+    let mut text = error.to_string();
+    let mut source = std::error::Error::source(error);
+    while let Some(cause) = source {
+        text.push_str(": ");
+        text.push_str(&cause.to_string());
+        source = cause.source();
+    }
+    text
+}
+
+fn api_message(status: u16, errors: &[ApiErrorDetail], body: Option<&str>) -> String {
+    let reason = http::StatusCode::from_u16(status)
+        .ok()
+        .and_then(|s| s.canonical_reason())
+        .unwrap_or("");
+    let mut text = format!("the API answered {status} {reason}")
+        .trim_end()
+        .to_owned();
+    if (300..400).contains(&status) {
+        text.push_str(" (redirects are not followed, so credentials never leave the API host)");
+    }
+    if !errors.is_empty() {
+        let listed: Vec<String> = errors.iter().map(ToString::to_string).collect();
+        text.push_str(": ");
+        text.push_str(&listed.join("; "));
+    } else if let Some(body) = body.filter(|b| !b.trim().is_empty()) {
+        text.push_str(": ");
+        text.push_str(&excerpt(body.trim().as_bytes(), 200));
+    }
+    text
+}
+
+fn rate_limit_hint(rate_limit: Option<&RateLimit>) -> String {
+    let Some(rate_limit) = rate_limit else {
+        return String::new();
+    };
+    let mut parts = Vec::new();
+    if let Some(name) = &rate_limit.name {
+        parts.push(format!("limit `{name}`"));
+    }
+    if let (Some(limit), Some(period)) = (rate_limit.limit, rate_limit.period) {
+        parts.push(format!("{limit} requests per {}s", period.as_secs()));
+    }
+    if let Some(reset) = rate_limit.reset {
+        parts.push(format!("resets in {}s", reset.as_secs()));
+    }
+    if parts.is_empty() {
+        String::new()
+    } else {
+        format!(" ({})", parts.join(", "))
+    }
+}

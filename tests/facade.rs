@@ -1,0 +1,711 @@
+//! The facade against httpmock servers: sites, environment, exact requests, credentials,
+//! validation, parsed pages, errors, and the security properties we promise.
+
+use std::collections::HashMap;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use datadog_cnm::{Client, DnsMetricKey, Error, RetryPolicy, Site, Window};
+use datadog_cnm_tests::*;
+use httpmock::MockServer;
+
+const API_KEY: &str = "test-api-key-0123456789abcdef";
+const APP_KEY: &str = "test-app-key-fedcba9876543210fedcba98";
+const TOKEN: &str = "test-bearer-token-abcdef";
+const CONNECTIONS_PATH: &str = "/api/v2/network/connections/aggregate";
+const DNS_PATH: &str = "/api/v2/network/dns/aggregate";
+
+fn window() -> Window {
+    let to = UNIX_EPOCH + Duration::from_secs(1_764_003_600);
+    Window::between(to - Duration::from_secs(3600), to).unwrap_or_else(|e| panic!("{e}"))
+}
+
+fn client_for(server: &MockServer) -> Client {
+    Client::builder()
+        .base_url(server.base_url())
+        .and_then(|b| {
+            b.api_key(API_KEY)
+                .app_key(APP_KEY)
+                .retry(RetryPolicy::disabled())
+                .build()
+        })
+        .unwrap_or_else(|e| panic!("client: {e}"))
+}
+
+fn env(pairs: &[(&str, &str)]) -> impl Fn(&str) -> Option<String> + use<> {
+    let map: HashMap<String, String> = pairs
+        .iter()
+        .map(|(k, v)| ((*k).into(), (*v).into()))
+        .collect();
+    move |name| map.get(name).cloned()
+}
+
+#[test]
+fn every_site_has_its_api_base_url() {
+    let expected = [
+        (Site::Us1, "https://api.datadoghq.com"),
+        (Site::Us3, "https://api.us3.datadoghq.com"),
+        (Site::Us5, "https://api.us5.datadoghq.com"),
+        (Site::Eu1, "https://api.datadoghq.eu"),
+        (Site::Ap1, "https://api.ap1.datadoghq.com"),
+        (Site::Ap2, "https://api.ap2.datadoghq.com"),
+        (Site::Uk1, "https://api.uk1.datadoghq.com"),
+        (Site::Us1Fed, "https://api.ddog-gov.com"),
+        (Site::Us2Fed, "https://api.us2.ddog-gov.com"),
+    ];
+    assert_eq!(expected.len(), Site::ALL.len());
+    for (site, base) in expected {
+        let client = Client::builder()
+            .site(site.clone())
+            .api_key(API_KEY)
+            .app_key(APP_KEY)
+            .build();
+        let client = client.unwrap_or_else(|e| panic!("{site}: {e}"));
+        assert_eq!(client.base_url(), base, "{site:?}");
+        assert_eq!(client.site(), &site);
+    }
+}
+
+#[tokio::test]
+async fn requests_go_to_the_site_base_url_plus_the_operation_path() {
+    let server = MockServer::start_async().await;
+    let mock = server
+        .mock_async(|when, then| {
+            when.method("GET").path(CONNECTIONS_PATH);
+            then.status(200).body(r#"{"data":[]}"#);
+        })
+        .await;
+    let site: Site = server.base_url().parse().unwrap_or_else(|e| panic!("{e}"));
+    let client = Client::builder()
+        .site(site)
+        .api_key(API_KEY)
+        .app_key(APP_KEY)
+        .build();
+    let page = client
+        .unwrap_or_else(|e| panic!("{e}"))
+        .connections()
+        .send()
+        .await;
+    assert!(page.is_ok(), "{page:?}");
+    mock.assert_async().await;
+}
+
+#[test]
+fn dd_site_variants_from_the_environment() {
+    let cases = [
+        ("datadoghq.eu", Site::Eu1),
+        ("app.datadoghq.eu", Site::Eu1),
+        ("https://api.us5.datadoghq.com", Site::Us5),
+        ("eu", Site::Eu1),
+        ("us3.datadoghq.com", Site::Us3),
+        ("ddog-gov.com", Site::Us1Fed),
+    ];
+    for (value, site) in cases {
+        let lookup = env(&[
+            ("DD_SITE", value),
+            ("DD_API_KEY", API_KEY),
+            ("DD_APP_KEY", APP_KEY),
+        ]);
+        let client = Client::builder()
+            .with_env_lookup(lookup)
+            .and_then(|b| b.build());
+        let client = client.unwrap_or_else(|e| panic!("DD_SITE={value}: {e}"));
+        assert_eq!(client.site(), &site, "DD_SITE={value}");
+    }
+    let garbage = Client::builder().with_env_lookup(env(&[("DD_SITE", "datadoghq.moon")]));
+    let message = garbage.err().map(|e| e.to_string()).unwrap_or_default();
+    assert!(
+        message.contains("DD_SITE") && message.contains("datadoghq.moon"),
+        "{message}"
+    );
+    assert!(
+        message.contains("eu1 (datadoghq.eu)"),
+        "lists valid names: {message}"
+    );
+}
+
+#[test]
+fn environment_keys_and_precedence() {
+    let lookup = env(&[("DD_API_KEY", "from-env"), ("DD_APPLICATION_KEY", APP_KEY)]);
+    let built = Client::builder()
+        .with_env_lookup(lookup)
+        .and_then(|b| b.build());
+    assert!(built.is_ok(), "DD_APPLICATION_KEY is accepted: {built:?}");
+
+    // Explicit settings win over the environment.
+    let lookup = env(&[("DD_SITE", "us3"), ("DD_API_KEY", "x"), ("DD_APP_KEY", "y")]);
+    let built = Client::builder()
+        .site(Site::Ap1)
+        .with_env_lookup(lookup)
+        .and_then(|b| b.build());
+    assert_eq!(built.ok().map(|c| c.site().clone()), Some(Site::Ap1));
+
+    let missing = Client::builder()
+        .with_env_lookup(env(&[("DD_APP_KEY", APP_KEY)]))
+        .and_then(|b| b.build());
+    let message = missing.err().map(|e| e.to_string()).unwrap_or_default();
+    assert!(message.contains("DD_API_KEY"), "{message}");
+    let missing = Client::builder()
+        .with_env_lookup(env(&[("DD_API_KEY", API_KEY)]))
+        .and_then(|b| b.build());
+    let message = missing.err().map(|e| e.to_string()).unwrap_or_default();
+    assert!(message.contains("DD_APP_KEY"), "{message}");
+}
+
+#[tokio::test]
+async fn exact_query_string_with_every_parameter_and_both_keys() {
+    let server = MockServer::start_async().await;
+    let w = window();
+    let mock = server
+        .mock_async(|when, then| {
+            when.method("GET")
+                .path(CONNECTIONS_PATH)
+                .query_param("from", w.from_unix_secs().to_string())
+                .query_param("to", w.to_unix_secs().to_string())
+                .query_param("group_by", "client_service,server_service")
+                .query_param("tags", "env:prod,team:networks")
+                .query_param("query", "client_team:networks AND NOT env:staging")
+                .query_param("limit", "7500")
+                .query_param_count(".*", ".*", 6)
+                .header("dd-api-key", API_KEY)
+                .header("dd-application-key", APP_KEY)
+                .header_missing("authorization")
+                .header_missing("api-version")
+                .header("user-agent", datadog_cnm::user_agent());
+            then.status(200).body(CONNECTIONS_DOC_EXAMPLE);
+        })
+        .await;
+    let page = client_for(&server)
+        .connections()
+        .window(w)
+        .group_by(["client_service", "server_service"])
+        .tags(vec!["env:prod".to_owned(), "team:networks".to_owned()])
+        .query("client_team:networks AND NOT env:staging")
+        .limit(7500)
+        .send()
+        .await;
+    mock.assert_async().await;
+    assert!(page.is_ok(), "{page:?}");
+}
+
+#[tokio::test]
+async fn absent_parameters_are_not_sent_and_the_default_window_is_the_last_15_minutes() {
+    let server = MockServer::start_async().await;
+    let mock = server
+        .mock_async(|when, then| {
+            when.path(DNS_PATH)
+                .query_param_exists("from")
+                .query_param_exists("to")
+                .query_param_missing("group_by")
+                .query_param_missing("tags")
+                .query_param_missing("query")
+                .query_param_missing("limit");
+            then.status(200).body(r#"{"data":[]}"#);
+        })
+        .await;
+    let before = SystemTime::now();
+    let page = client_for(&server)
+        .dns()
+        .send()
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    mock.assert_async().await;
+    assert_eq!(page.window.duration(), Duration::from_secs(900));
+    let skew = page
+        .window
+        .to
+        .duration_since(before - Duration::from_secs(1));
+    assert!(
+        skew.is_ok_and(|d| d < Duration::from_secs(5)),
+        "window ends now: {}",
+        page.window
+    );
+    assert!(!page.truncated && page.rows.is_empty());
+}
+
+#[tokio::test]
+async fn bearer_token_is_sent_instead_of_keys() {
+    let server = MockServer::start_async().await;
+    let mock = server
+        .mock_async(|when, then| {
+            when.path(DNS_PATH)
+                .header("authorization", format!("Bearer {TOKEN}"))
+                .header_missing("dd-api-key")
+                .header_missing("dd-application-key");
+            then.status(200).body(r#"{"data":[]}"#);
+        })
+        .await;
+    let client = Client::builder()
+        .base_url(server.base_url())
+        .map(|b| b.bearer_token(TOKEN).build());
+    let page = client
+        .unwrap_or_else(|e| panic!("{e}"))
+        .unwrap_or_else(|e| panic!("{e}"))
+        .dns()
+        .send()
+        .await;
+    assert!(page.is_ok(), "{page:?}");
+    mock.assert_async().await;
+}
+
+#[tokio::test]
+async fn every_validation_rule_rejects_without_sending() {
+    let server = MockServer::start_async().await;
+    let any = server
+        .mock_async(|_, then| {
+            then.status(200).body(r#"{"data":[]}"#);
+        })
+        .await;
+    let client = client_for(&server);
+    let now = SystemTime::now();
+    let eleven: Vec<String> = (0..11).map(|i| format!("tag{i}")).collect();
+    let cases: Vec<(&str, Result<(), Error>)> = vec![
+        (
+            "limit",
+            client.connections().limit(0).send().await.map(drop),
+        ),
+        ("limit", client.dns().limit(7501).send().await.map(drop)),
+        (
+            "group_by",
+            client.connections().group_by(eleven).send().await.map(drop),
+        ),
+        (
+            "group_by",
+            client
+                .connections()
+                .group_by(["client_service", ""])
+                .send()
+                .await
+                .map(drop),
+        ),
+        (
+            "group_by",
+            client.dns().group_by(["a,b"]).send().await.map(drop),
+        ),
+        (
+            "group_by",
+            client
+                .dns()
+                .group_by(["server_ungrouped", "server_service"])
+                .send()
+                .await
+                .map(drop),
+        ),
+        (
+            "group_by",
+            client
+                .dns()
+                .group_by(["network.dns_query", "server_ungrouped"])
+                .send()
+                .await
+                .map(drop),
+        ),
+        (
+            "tags",
+            client
+                .dns()
+                .tags(["env:prod,env:dev"])
+                .send()
+                .await
+                .map(drop),
+        ),
+        ("query", client.dns().query(" ").send().await.map(drop)),
+        (
+            "window",
+            client
+                .connections()
+                .window(Window { from: now, to: now })
+                .send()
+                .await
+                .map(drop),
+        ),
+        (
+            "window",
+            client
+                .connections()
+                .window(Window::ending_at(
+                    now + Duration::from_secs(600),
+                    Duration::from_secs(60),
+                ))
+                .send()
+                .await
+                .map(drop),
+        ),
+    ];
+    for (expected, result) in cases {
+        match result {
+            Err(Error::InvalidInput { field, .. }) => assert_eq!(field, expected),
+            other => panic!("expected InvalidInput for {expected}, got {other:?}"),
+        }
+    }
+    assert!(Window::between(now, now - Duration::from_secs(1)).is_err());
+    any.assert_calls_async(0).await;
+}
+
+#[tokio::test]
+async fn parsed_connections_page() {
+    let server = MockServer::start_async().await;
+    server
+        .mock_async(|when, then| {
+            when.path(CONNECTIONS_PATH);
+            then.status(200)
+                .header("content-type", "application/vnd.api+json")
+                .header("x-ratelimit-limit", "1000")
+                .header("x-ratelimit-remaining", "998")
+                .header("x-ratelimit-period", "60")
+                .header("x-ratelimit-reset", "42")
+                .header("x-ratelimit-name", "cnm_aggregate")
+                .body(CONNECTIONS_DOC_EXAMPLE);
+        })
+        .await;
+    let page = client_for(&server)
+        .connections()
+        .window(window())
+        .limit(1)
+        .send()
+        .await;
+    let page = page.unwrap_or_else(|e| panic!("{e}"));
+    assert!(page.truncated, "1 row for limit 1");
+    assert_eq!(page.rows[0].group("server_service"), Some("hucklebuck"));
+    insta::assert_json_snapshot!(page);
+}
+
+#[tokio::test]
+async fn parsed_dns_page_keeps_unknown_metric_keys() {
+    let server = MockServer::start_async().await;
+    server
+        .mock_async(|when, then| {
+            when.path(DNS_PATH);
+            then.status(200).body(DNS_WITH_UNKNOWN_KEY);
+        })
+        .await;
+    let page = client_for(&server).dns().window(window()).send().await;
+    let page = page.unwrap_or_else(|e| panic!("{e}"));
+    let metrics = &page.rows[0].metrics;
+    assert_eq!(metrics.total_requests, Some(12));
+    assert_eq!(metrics.other.get("dns_responses.refused"), Some(&Some(2)));
+    assert_eq!(
+        metrics.get(&DnsMetricKey::from("dns_responses.refused")),
+        Some(2)
+    );
+    assert!(!page.truncated);
+    insta::assert_json_snapshot!(page);
+}
+
+#[tokio::test]
+async fn parsed_dns_doc_example_fills_every_named_metric() {
+    let server = MockServer::start_async().await;
+    server
+        .mock_async(|when, then| {
+            when.path(DNS_PATH);
+            then.status(200).body(DNS_DOC_EXAMPLE);
+        })
+        .await;
+    let page = client_for(&server).dns().window(window()).send().await;
+    let row = page.unwrap_or_else(|e| panic!("{e}")).rows.remove(0);
+    assert_eq!(row.group("network.dns_query"), Some("example.com"));
+    let m = row.metrics;
+    let all = [
+        m.total_requests,
+        m.failures,
+        m.successful_responses,
+        m.failed_responses,
+        m.timeouts,
+        m.nxdomain,
+        m.servfail,
+        m.other_errors,
+        m.success_latency_percentile,
+        m.failure_latency_percentile,
+    ];
+    assert_eq!(all, [100, 7, 93, 5, 2, 1, 1, 3, 50, 75].map(Some));
+    assert!(m.other.is_empty());
+}
+
+#[tokio::test]
+async fn a_400_with_a_jsonapi_body_yields_the_servers_title_and_detail() {
+    let server = MockServer::start_async().await;
+    server
+        .mock_async(|when, then| {
+            when.path(CONNECTIONS_PATH);
+            then.status(400)
+                .header("content-type", "application/vnd.api+json")
+                .body(r#"{"errors":[{"status":"400","title":"Invalid limit","detail":"Limit must meet requirements listed in https://docs.datadoghq.com/api/latest/cloud-network-monitoring/","source":{"parameter":"limit"}}]}"#);
+        })
+        .await;
+    let error = client_for(&server).connections().send().await.err();
+    let error = error.unwrap_or_else(|| panic!("a 400 succeeded"));
+    assert_eq!(error.status(), Some(400));
+    assert!(!error.is_retryable());
+    match &error {
+        Error::Api { errors, .. } => {
+            assert_eq!(errors[0].title.as_deref(), Some("Invalid limit"));
+            assert_eq!(errors[0].parameter.as_deref(), Some("limit"));
+            assert!(
+                errors[0]
+                    .detail
+                    .as_deref()
+                    .is_some_and(|d| d.starts_with("Limit must meet"))
+            );
+        }
+        other => panic!("expected Error::Api, got {other:?}"),
+    }
+    let text = error.to_string();
+    assert!(
+        text.contains("Invalid limit") && text.contains("Limit must meet requirements"),
+        "{text}"
+    );
+}
+
+/// One example of every error kind, as users see it.
+#[tokio::test]
+async fn error_display_of_every_kind() {
+    let mut shown = Vec::new();
+    let server = MockServer::start_async().await;
+    let client = client_for(&server);
+    let invalid = client.connections().limit(9000).send().await.err();
+    shown.push(("InvalidInput", invalid.map(|e| e.to_string())));
+    let config = Client::builder()
+        .base_url("http://example.com")
+        .and_then(|b| b.api_key("a").app_key("b").build());
+    shown.push(("Config", config.err().map(|e| e.to_string())));
+    let refused = refused_client().connections().send().await.err();
+    shown.push(("Transport", refused.map(|e| redact_port(&e.to_string()))));
+    for (status, body) in [
+        (
+            400,
+            r#"{"errors":[{"status":"400","title":"Invalid limit","detail":"Limit must meet requirements"}]}"#,
+        ),
+        (403, r#"{"errors":["Forbidden"]}"#),
+        (502, "<html><body>Bad Gateway</body></html>"),
+        (
+            429,
+            r#"{"errors":[{"status":"429","title":"Too many requests"}]}"#,
+        ),
+        (
+            200,
+            r#"{"data":[{"attributes":{"bytes_sent_by_client":"lots"}}]}"#,
+        ),
+    ] {
+        let server = MockServer::start_async().await;
+        server
+            .mock_async(|_, then| {
+                then.status(status)
+                    .header("x-ratelimit-limit", "100")
+                    .header("x-ratelimit-period", "60")
+                    .header("x-ratelimit-reset", "17")
+                    .header("x-ratelimit-name", "cnm_aggregate")
+                    .body(body);
+            })
+            .await;
+        let label = match status {
+            429 => "RateLimited",
+            200 => "Decode",
+            _ => "Api",
+        };
+        let error = client_for(&server).connections().send().await.err();
+        shown.push((label, error.map(|e| e.to_string())));
+    }
+    let text: Vec<String> = shown
+        .into_iter()
+        .map(|(kind, error)| match error {
+            Some(error) => format!("{kind}: {error}"),
+            None => panic!("{kind}: no error"),
+        })
+        .collect();
+    insta::assert_snapshot!(text.join("\n"));
+}
+
+fn refused_client() -> Client {
+    // Bind then drop a listener: nothing listens on that port any more.
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .unwrap_or_else(|e| panic!("{e}"));
+    Client::builder()
+        .base_url(format!("http://127.0.0.1:{port}"))
+        .and_then(|b| {
+            b.api_key(API_KEY)
+                .app_key(APP_KEY)
+                .retry(RetryPolicy::disabled())
+                .build()
+        })
+        .unwrap_or_else(|e| panic!("{e}"))
+}
+
+/// Ports and times differ between runs; snapshots show `PORT`, `FROM` and `TO`.
+fn redact_port(text: &str) -> String {
+    let mut out = text.to_owned();
+    for (marker, placeholder) in [("127.0.0.1:", "PORT"), ("from=", "FROM"), ("to=", "TO")] {
+        let mut redacted = String::with_capacity(out.len());
+        let mut rest = out.as_str();
+        while let Some(at) = rest.find(marker) {
+            let (head, tail) = rest.split_at(at + marker.len());
+            redacted.push_str(head);
+            redacted.push_str(placeholder);
+            rest = tail.trim_start_matches(|c: char| c.is_ascii_digit());
+        }
+        redacted.push_str(rest);
+        out = redacted;
+    }
+    out
+}
+
+#[tokio::test]
+async fn debug_of_a_configured_client_redacts_the_keys() {
+    let client = Client::builder()
+        .site(Site::Eu1)
+        .api_key(API_KEY)
+        .app_key(APP_KEY)
+        .retry(RetryPolicy::default().max_attempts(5))
+        .timeout(Duration::from_secs(20))
+        .proxy("http://proxyuser:proxy-secret@proxy.internal:3128")
+        .and_then(|b| b.build())
+        .unwrap_or_else(|e| panic!("{e}"));
+    let debug = format!("{client:?}");
+    for secret in [API_KEY, APP_KEY, "proxy-secret", "proxyuser"] {
+        assert!(!debug.contains(secret), "{secret} leaked: {debug}");
+    }
+    insta::assert_snapshot!(format!("{client:#?}"));
+    let builder = Client::builder().api_key(API_KEY).bearer_token(TOKEN);
+    let debug = format!("{builder:?}");
+    assert!(
+        !debug.contains(API_KEY) && !debug.contains(TOKEN),
+        "{debug}"
+    );
+    let bearer = Client::builder()
+        .bearer_token(TOKEN)
+        .build()
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert!(!format!("{bearer:?}").contains(TOKEN));
+}
+
+#[tokio::test]
+async fn keys_never_appear_in_errors() {
+    let server = MockServer::start_async().await;
+    // A hostile server echoing the keys back must not make us print them either… but we
+    // do print server bodies verbatim, so check what *we* add: Display/Debug of errors
+    // for requests that carried the keys.
+    server
+        .mock_async(|_, then| {
+            then.status(500).body("internal error");
+        })
+        .await;
+    let errors = vec![
+        client_for(&server).connections().send().await.err(),
+        refused_client().dns().send().await.err(),
+        client_for(&server).dns().limit(0).send().await.err(),
+        Client::builder()
+            .api_key(format!("{API_KEY}\n"))
+            .app_key("x\u{7f}")
+            .build()
+            .err(),
+    ];
+    for error in errors.into_iter().flatten() {
+        for text in [
+            error.to_string(),
+            format!("{error:?}"),
+            format!("{error:#?}"),
+        ] {
+            assert!(!text.contains(API_KEY) && !text.contains(APP_KEY), "{text}");
+        }
+    }
+}
+
+#[tokio::test]
+async fn a_redirect_to_another_port_never_receives_the_keys() {
+    let api = MockServer::start_async().await;
+    let elsewhere = MockServer::start_async().await;
+    let stolen = elsewhere
+        .mock_async(|_, then| {
+            then.status(200).body(r#"{"data":[]}"#);
+        })
+        .await;
+    let location = elsewhere.url(CONNECTIONS_PATH);
+    api.mock_async(|_, then| {
+        then.status(302).header("location", location.as_str());
+    })
+    .await;
+    let result = client_for(&api).connections().send().await;
+    stolen.assert_calls_async(0).await;
+    match result {
+        Err(error) => {
+            assert_eq!(error.status(), Some(302));
+            assert!(
+                error.to_string().contains("redirects are not followed"),
+                "{error}"
+            );
+        }
+        Ok(page) => panic!("followed a redirect: {page:?}"),
+    }
+}
+
+#[test]
+fn plain_http_is_refused_except_to_loopback() {
+    let build = |url: &str, insecure: bool| {
+        Client::builder().base_url(url).and_then(|b| {
+            b.api_key(API_KEY)
+                .app_key(APP_KEY)
+                .allow_insecure_http(insecure)
+                .build()
+        })
+    };
+    let refused = build("http://example.com", false);
+    let message = refused.err().map(|e| e.to_string()).unwrap_or_default();
+    assert!(message.contains("refusing plain http://"), "{message}");
+    assert!(build("http://example.com", true).is_ok());
+    assert!(build("https://example.com", false).is_ok());
+    for loopback in [
+        "http://127.0.0.1:8126",
+        "http://localhost:1",
+        "http://[::1]:9",
+    ] {
+        assert!(build(loopback, false).is_ok(), "{loopback}");
+    }
+    assert!(matches!(
+        build("ftp://example.com", false),
+        Err(Error::Config { .. })
+    ));
+    assert!(matches!(
+        build("not a url", false),
+        Err(Error::Config { .. })
+    ));
+    let bad_proxy = Client::builder().proxy("::not a proxy::");
+    assert!(matches!(bad_proxy, Err(Error::Config { .. })));
+}
+
+/// The TLS backend is compiled in: an `https://` request opens with a TLS ClientHello.
+#[tokio::test]
+async fn tls_backend_is_compiled_in() {
+    use tokio::io::AsyncReadExt;
+
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    let port = listener
+        .local_addr()
+        .map(|a| a.port())
+        .unwrap_or_else(|e| panic!("{e}"));
+    let accept = tokio::spawn(async move {
+        let (mut socket, _) = listener.accept().await.ok()?;
+        let mut head = [0u8; 3];
+        socket.read_exact(&mut head).await.ok()?;
+        Some(head)
+    });
+    let client = Client::builder()
+        .base_url(format!("https://127.0.0.1:{port}"))
+        .and_then(|b| {
+            b.api_key(API_KEY)
+                .app_key(APP_KEY)
+                .retry(RetryPolicy::disabled())
+                .build()
+        })
+        .unwrap_or_else(|e| panic!("{e}"));
+    let result = client.connections().send().await;
+    let head = accept.await.ok().flatten();
+    // 0x16 = TLS handshake record, 0x03 0x01 = the record-layer version of a ClientHello.
+    assert_eq!(
+        head.map(|h| h[0]),
+        Some(0x16),
+        "no TLS ClientHello; got {head:?}"
+    );
+    assert!(matches!(result, Err(Error::Transport { .. })), "{result:?}");
+}
