@@ -3,9 +3,13 @@
 //! ```text
 //! cargo xtask codegen            regenerate the low-level client from spec/datadog-cnm.yaml
 //! cargo xtask codegen --check    fail (with a diff) when the checked-in code is stale
+//! cargo xtask spec-diff --upstream FILE [--format markdown|json] [--slice-out PATH]
+//!                                how our fragment differs from a full upstream openapi.yaml,
+//!                                each difference attributed to an entry of spec/FIXES.md
 //! ```
 
 mod codegen;
+mod spec_diff;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -15,7 +19,17 @@ usage: cargo xtask <command>
 
 commands:
   codegen [--check]   regenerate crates/datadog-cnm-raw/src/generated*.rs from spec/;
-                      with --check, write nothing and fail when the files are stale";
+                      with --check, write nothing and fail when the files are stale
+  spec-diff --upstream FILE [--format markdown|json] [--slice-out PATH]
+            [--ours PATH] [--fixes PATH]
+                      compare a full upstream v2 openapi.yaml (Datadog's
+                      .generator/schemas/v2/openapi.yaml) with spec/datadog-cnm.yaml:
+                      slice out GetAggregatedConnections and GetAggregatedDns with
+                      everything they reference and print every semantic difference,
+                      each attributed to an entry of spec/FIXES.md (Markdown by default);
+                      --slice-out also writes the upstream slice as YAML; --ours and
+                      --fixes replace the workspace's files. Exits 0 whenever it ran,
+                      whatever the differences";
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -23,6 +37,13 @@ fn main() -> ExitCode {
     let result = match args.as_slice() {
         ["codegen"] => codegen::run(&workspace_root(), codegen::Mode::Write),
         ["codegen", "--check"] => codegen::run(&workspace_root(), codegen::Mode::Check),
+        ["spec-diff", rest @ ..] => match spec_diff::Options::parse(rest) {
+            Ok(options) => spec_diff::run(&workspace_root(), &options),
+            Err(message) => {
+                eprintln!("error: {message}\n\n{USAGE}");
+                return ExitCode::from(2);
+            }
+        },
         ["help" | "--help" | "-h"] => {
             println!("{USAGE}");
             return ExitCode::SUCCESS;
