@@ -220,8 +220,9 @@ async fn dns_doc_example_decodes_every_known_key() {
         .as_ref()
         .map(|a| a.metrics.clone())
         .unwrap_or_default();
-    let keys: Vec<_> = metrics.iter().filter_map(|m| m.key.clone()).collect();
+    let keys: Vec<_> = metrics.iter().map(|(key, _)| key).collect();
     assert_eq!(keys, DnsMetricKey::KNOWN.to_vec());
+    assert_eq!(metrics.nxdomain, Some(1));
     insta::assert_json_snapshot!(page);
 }
 
@@ -237,11 +238,15 @@ async fn dns_unknown_metric_key_and_extra_fields_do_not_fail_the_response() {
         .as_ref()
         .map(|a| a.metrics.clone())
         .unwrap_or_default();
+    assert_eq!(metrics.total_requests, Some(12));
+    let refused = DnsMetricKey::Other("dns_responses.refused".into());
+    assert_eq!(metrics.get(&refused), Some(2));
+    let attributes = page.data[0].attributes.as_ref();
     assert_eq!(
-        metrics[1].key,
-        Some(DnsMetricKey::Other("dns_responses.refused".into()))
+        attributes.and_then(|a| a.other.get("sampled")),
+        Some(&serde_json::Value::Bool(true)),
+        "unknown attributes are kept"
     );
-    assert_eq!(metrics[1].value, Some(2));
     insta::assert_json_snapshot!(page);
 }
 

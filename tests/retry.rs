@@ -184,6 +184,15 @@ async fn s09_500_then_200() {
 }
 
 #[tokio::test]
+async fn s09b_a_5xx_backs_off_even_when_it_carries_a_rate_limit_reset() {
+    // The reset says when the rate limit's period ends, not when the service recovers.
+    let headers = [("x-ratelimit-reset", "55"), ("x-ratelimit-remaining", "90")];
+    let r = run_default(vec![Step::respond(500, &headers, "")]).await;
+    assert!(r.result.is_ok());
+    assert_eq!(r.sleeps, vec![secs(0.25)]);
+}
+
+#[tokio::test]
 async fn s10_503_with_an_empty_body_then_200() {
     let r = run_default(vec![Step::respond(503, &[], "")]).await;
     assert!(r.result.is_ok(), "{:?}", r.result.err());

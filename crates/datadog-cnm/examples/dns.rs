@@ -28,11 +28,24 @@ async fn run() -> Result<(), datadog_cnm::Error> {
     }
     let client = builder.build()?;
 
-    let page = client.dns().group_by(["network.dns_query"]).limit(500).send().await?;
+    let page = client
+        .dns()
+        .group_by(["network.dns_query"])
+        .limit(500)
+        .send()
+        .await?;
 
-    let mut rows: Vec<_> = page.rows.iter().filter(|row| row.metrics.nxdomain.unwrap_or(0) > 0).collect();
+    let mut rows: Vec<_> = page
+        .rows
+        .iter()
+        .filter(|row| row.metrics.nxdomain.unwrap_or(0) > 0)
+        .collect();
     rows.sort_by_key(|row| std::cmp::Reverse(row.metrics.nxdomain));
-    println!("{}: {} names with NXDOMAIN answers", page.window, rows.len());
+    println!(
+        "{}: {} names with NXDOMAIN answers",
+        page.window,
+        rows.len()
+    );
     for row in rows.iter().take(20) {
         let m = &row.metrics;
         println!(

@@ -159,7 +159,8 @@ impl ClientBuilder {
     }
 
     /// Send requests to this URL instead of the site's API host: a proxy, a private
-    /// endpoint, or a mock server. Overrides [`site`](Self::site) for routing.
+    /// endpoint, or a mock server. Overrides [`site`](Self::site) for routing; without a
+    /// site, the client's site is `Site::Custom(url)`.
     ///
     /// Plain `http://` is accepted only for loopback hosts unless
     /// [`allow_insecure_http`](Self::allow_insecure_http) is set.
@@ -298,8 +299,17 @@ impl ClientBuilder {
 
     /// Validate everything and build the client.
     pub fn build(self) -> Result<Client> {
-        let site = self.site.unwrap_or_default();
-        let base = self.base_url.unwrap_or_else(|| site.api_base());
+        // A base URL without a site names its own (custom) site, so results stay labelled
+        // by where they came from.
+        let (site, base) = match (self.site, self.base_url) {
+            (Some(site), Some(base)) => (site, base),
+            (Some(site), None) => {
+                let base = site.api_base();
+                (site, base)
+            }
+            (None, Some(base)) => (Site::Custom(base.clone()), base),
+            (None, None) => (Site::default(), Site::default().api_base()),
+        };
         check_scheme(&base, self.allow_insecure_http)?;
         let base_url = base.as_str().trim_end_matches('/').to_owned();
         let credentials = match (self.bearer_token, self.api_key, self.app_key) {

@@ -84,6 +84,16 @@ pub enum Error {
         attempts: u32,
     },
 
+    /// One window of a [series](crate::Series) failed; the series stopped there.
+    #[error("window {window} failed: {source}")]
+    Series {
+        /// The window that failed.
+        window: crate::Window,
+        /// Why.
+        #[source]
+        source: Box<Error>,
+    },
+
     /// A successful response could not be decoded.
     #[error("could not decode the response at `{path}`: {source}")]
     Decode {
@@ -103,6 +113,7 @@ impl Error {
         match self {
             Self::Api { status, .. } => Some(*status),
             Self::RateLimited { .. } => Some(429),
+            Self::Series { source, .. } => source.status(),
             _ => None,
         }
     }
@@ -112,6 +123,7 @@ impl Error {
         match self {
             Self::Transport { .. } | Self::Timeout { .. } | Self::RateLimited { .. } => true,
             Self::Api { status, .. } => crate::retry::is_retryable_status(*status),
+            Self::Series { source, .. } => source.is_retryable(),
             Self::InvalidInput { .. } | Self::Config { .. } | Self::Decode { .. } => false,
         }
     }
@@ -122,6 +134,7 @@ impl Error {
             Self::Api { rate_limit, .. } | Self::RateLimited { rate_limit, .. } => {
                 rate_limit.as_deref()
             }
+            Self::Series { source, .. } => source.rate_limit(),
             _ => None,
         }
     }

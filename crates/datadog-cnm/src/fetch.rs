@@ -204,7 +204,10 @@ fn api_error(status: u16, body: &[u8], outcome: Outcome) -> Error {
 /// A 2xx body that is not what the spec says: find where it breaks.
 fn decode_error<T: DeserializeOwned>(body: &[u8], source: serde_json::Error) -> Error {
     let mut deserializer = serde_json::Deserializer::from_slice(body);
-    let (path, source) = match serde_path_to_error::deserialize::<_, T>(&mut deserializer) {
+    let located = datadog_cnm_raw::with_readable_keys(|| {
+        serde_path_to_error::deserialize::<_, T>(&mut deserializer)
+    });
+    let (path, source) = match located {
         Err(located) => (located.path().to_string(), located.into_inner()),
         Ok(_) => (String::from("."), source),
     };

@@ -66,21 +66,28 @@ mod credentials;
 mod error;
 mod fetch;
 mod model;
+mod multisite;
 mod query;
 mod ratelimit;
 pub mod retry;
+mod series;
 mod site;
+mod totals;
 mod transport;
 mod window;
 
 pub use client::{Client, ClientBuilder, DEFAULT_CONNECT_TIMEOUT, DEFAULT_TIMEOUT, user_agent};
 pub use error::{ApiErrorDetail, Error, Result};
 pub use model::{Connection, Connections, Dns, DnsMetrics, DnsRow, GroupBys};
+pub use multisite::MultiSite;
 pub use query::{
     ConnectionsQuery, DEFAULT_LIMIT, DEFAULT_WINDOW, DnsQuery, MAX_GROUP_BY, MAX_LIMIT,
 };
 pub use ratelimit::RateLimit;
 pub use retry::RetryPolicy;
+pub use series::{
+    DEFAULT_CONCURRENCY, KeepGoing, Progress, Series, SeriesQuery, truncated_windows,
+};
 pub use site::Site;
 pub use window::{Window, rfc3339};
 

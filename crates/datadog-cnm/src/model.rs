@@ -2,76 +2,12 @@
 
 use std::collections::BTreeMap;
 
-use datadog_cnm_raw::DnsMetricKey;
 use datadog_cnm_raw::types as raw;
+pub use datadog_cnm_raw::{DnsMetrics, GroupBys};
 use serde::{Deserialize, Serialize};
 
 use crate::ratelimit::RateLimit;
 use crate::window::Window;
-
-/// The group-by values of one row: group key → values, ordered by key.
-///
-/// Connections may carry several values per key; DNS rows one. [`GroupBys::get`] returns
-/// the first value, which is what most code wants. Serialized as
-/// `{"client_service": ["web"], …}`.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(transparent)]
-pub struct GroupBys(BTreeMap<String, Vec<String>>);
-
-impl GroupBys {
-    /// The first value of `key`.
-    pub fn get(&self, key: &str) -> Option<&str> {
-        self.0.get(key)?.first().map(String::as_str)
-    }
-
-    /// Every value of `key` (empty when the key is absent).
-    pub fn values(&self, key: &str) -> &[String] {
-        self.0.get(key).map_or(&[], Vec::as_slice)
-    }
-
-    /// `(key, values)` pairs ordered by key.
-    pub fn iter(&self) -> impl Iterator<Item = (&str, &[String])> {
-        self.0
-            .iter()
-            .map(|(key, values)| (key.as_str(), values.as_slice()))
-    }
-
-    /// The keys, ordered.
-    pub fn keys(&self) -> impl Iterator<Item = &str> {
-        self.0.keys().map(String::as_str)
-    }
-
-    /// Number of keys.
-    pub fn len(&self) -> usize {
-        self.0.len()
-    }
-
-    /// `true` when there are no keys.
-    pub fn is_empty(&self) -> bool {
-        self.0.is_empty()
-    }
-
-    /// Add `value` under `key` (after any values already there).
-    pub fn push(&mut self, key: impl Into<String>, value: impl Into<String>) {
-        self.0.entry(key.into()).or_default().push(value.into());
-    }
-}
-
-impl From<BTreeMap<String, Vec<String>>> for GroupBys {
-    fn from(map: BTreeMap<String, Vec<String>>) -> Self {
-        Self(map)
-    }
-}
-
-impl<K: Into<String>, V: Into<String>> FromIterator<(K, V)> for GroupBys {
-    fn from_iter<I: IntoIterator<Item = (K, V)>>(iter: I) -> Self {
-        let mut group_bys = Self::default();
-        for (key, value) in iter {
-            group_bys.push(key, value);
-        }
-        group_bys
-    }
-}
 
 /// One page of aggregated TCP connections.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -131,6 +67,9 @@ pub struct Connection {
     pub tcp_rto_count: Option<i64>,
     /// Connections that timed out (from the operating system's point of view).
     pub tcp_timeouts: Option<i64>,
+    /// Attributes this version does not know, exactly as the server sent them.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub other: BTreeMap<String, serde_json::Value>,
 }
 
 impl Connection {
@@ -145,7 +84,7 @@ impl From<raw::SingleAggregatedConnectionResponseData> for Connection {
         let a = data.attributes.unwrap_or_default();
         Self {
             id: data.id,
-            group_bys: GroupBys(a.group_bys),
+            group_bys: a.group_bys,
             bytes_sent_by_client: a.bytes_sent_by_client,
             bytes_sent_by_server: a.bytes_sent_by_server,
             packets_sent_by_client: a.packets_sent_by_client,
@@ -163,6 +102,7 @@ impl From<raw::SingleAggregatedConnectionResponseData> for Connection {
             tcp_retransmits: a.tcp_retransmits,
             tcp_rto_count: a.tcp_rto_count,
             tcp_timeouts: a.tcp_timeouts,
+            other: a.other,
         }
     }
 }
@@ -189,6 +129,9 @@ pub struct DnsRow {
     pub group_bys: GroupBys,
     /// The metrics.
     pub metrics: DnsMetrics,
+    /// Attributes this version does not know, exactly as the server sent them.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub other: BTreeMap<String, serde_json::Value>,
 }
 
 impl DnsRow {
@@ -198,125 +141,14 @@ impl DnsRow {
     }
 }
 
-/// The DNS metrics of one row, one field per key the API documents.
-///
-/// Keys this version does not know are kept in [`DnsMetrics::other`], never dropped. The
-/// two latency percentiles are not additive; the counts are.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
-pub struct DnsMetrics {
-    /// `dns_total_requests`: requests made by the client.
-    pub total_requests: Option<i64>,
-    /// `dns_failures`: timeouts and errors.
-    pub failures: Option<i64>,
-    /// `dns_successful_responses`.
-    pub successful_responses: Option<i64>,
-    /// `dns_failed_responses`.
-    pub failed_responses: Option<i64>,
-    /// `dns_timeouts`.
-    pub timeouts: Option<i64>,
-    /// `dns_responses.nxdomain`: responses with the NXDOMAIN code.
-    pub nxdomain: Option<i64>,
-    /// `dns_responses.servfail`: responses with the SERVFAIL code.
-    pub servfail: Option<i64>,
-    /// `dns_responses.other`: responses with other error codes.
-    pub other_errors: Option<i64>,
-    /// `dns_success_latency_percentile` (not additive).
-    pub success_latency_percentile: Option<i64>,
-    /// `dns_failure_latency_percentile` (not additive).
-    pub failure_latency_percentile: Option<i64>,
-    /// Metrics under keys this version does not know, by key.
-    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
-    pub other: BTreeMap<String, Option<i64>>,
-}
-
-impl DnsMetrics {
-    /// The named fields, in [`DnsMetricKey::KNOWN`] order.
-    fn known_mut(&mut self) -> [&mut Option<i64>; 10] {
-        [
-            &mut self.total_requests,
-            &mut self.failures,
-            &mut self.successful_responses,
-            &mut self.failed_responses,
-            &mut self.timeouts,
-            &mut self.nxdomain,
-            &mut self.servfail,
-            &mut self.other_errors,
-            &mut self.success_latency_percentile,
-            &mut self.failure_latency_percentile,
-        ]
-    }
-
-    /// The named fields, in [`DnsMetricKey::KNOWN`] order.
-    fn known(&self) -> [Option<i64>; 10] {
-        [
-            self.total_requests,
-            self.failures,
-            self.successful_responses,
-            self.failed_responses,
-            self.timeouts,
-            self.nxdomain,
-            self.servfail,
-            self.other_errors,
-            self.success_latency_percentile,
-            self.failure_latency_percentile,
-        ]
-    }
-
-    /// The value of metric `key` (known or not).
-    pub fn get(&self, key: &DnsMetricKey) -> Option<i64> {
-        match DnsMetricKey::KNOWN.iter().position(|known| known == key) {
-            Some(index) => self.known()[index],
-            None => self.other.get(key.as_str()).copied().flatten(),
-        }
-    }
-
-    /// Set metric `key` to `value`; unknown keys go to [`DnsMetrics::other`].
-    pub fn set(&mut self, key: DnsMetricKey, value: Option<i64>) {
-        match DnsMetricKey::KNOWN.iter().position(|known| *known == key) {
-            Some(index) => {
-                if let Some(slot) = self.known_mut().into_iter().nth(index) {
-                    *slot = value;
-                }
-            }
-            None => {
-                self.other.insert(key.as_str().to_owned(), value);
-            }
-        }
-    }
-
-    /// `(key, value)` for every metric present, known keys first in API order.
-    pub fn iter(&self) -> impl Iterator<Item = (DnsMetricKey, i64)> + '_ {
-        let known = DnsMetricKey::KNOWN.into_iter().zip(self.known());
-        let other = self
-            .other
-            .iter()
-            .map(|(k, v)| (DnsMetricKey::Other(k.clone()), *v));
-        known
-            .chain(other)
-            .filter_map(|(key, value)| Some((key, value?)))
-    }
-}
-
 impl From<raw::SingleAggregatedDnsResponseData> for DnsRow {
     fn from(data: raw::SingleAggregatedDnsResponseData) -> Self {
         let attributes = data.attributes.unwrap_or_default();
-        let group_bys = attributes
-            .group_bys
-            .into_iter()
-            .map(|g| (g.key.unwrap_or_default(), g.value.unwrap_or_default()))
-            .collect();
-        let mut metrics = DnsMetrics::default();
-        for item in attributes.metrics {
-            // An item without a key cannot be placed; keep it under the empty key.
-            let key = item
-                .key
-                .unwrap_or_else(|| DnsMetricKey::Other(String::new()));
-            metrics.set(key, item.value);
-        }
         Self {
             id: data.id,
-            group_bys,
-            metrics,
+            group_bys: attributes.group_bys,
+            metrics: attributes.metrics,
+            other: attributes.other,
         }
     }
 }

@@ -131,6 +131,7 @@ impl CallTransport {
                         .record(answered_at, rate_limit.as_ref(), Some(status));
                     let decision = if is_retryable_status(status) {
                         self.decide_after_status(
+                            status,
                             attempt,
                             started,
                             &response.headers,
@@ -215,12 +216,16 @@ impl CallTransport {
 
     fn decide_after_status(
         &self,
+        status: u16,
         attempt: u32,
         started: Instant,
         headers: &HeaderMap,
         rate_limit: Option<&RateLimit>,
     ) -> Retry {
         let shared = &self.shared;
+        // `X-RateLimit-Reset` says when the rate limit resets; it only tells how long to
+        // wait when the rate limit is why we were refused.
+        let rate_limit = if status == 429 { rate_limit } else { None };
         let requested = server_requested_wait(rate_limit, headers, shared.clock.wall());
         let delay = match requested {
             Some(requested) => requested_wait_with_jitter(requested, shared.jitter.sample()),
