@@ -406,8 +406,8 @@ fn check_scheme(url: &Url, allow_insecure_http: bool) -> Result<()> {
         return Ok(());
     }
     Err(Error::config(format!(
-        "refusing plain http:// to `{}`: API keys would travel unencrypted. Use https://, a \
-         loopback address, or allow_insecure_http(true)",
+        "refusing plain http:// to `{}`: API keys would travel unencrypted; use https:// or a \
+         loopback address (or allow insecure HTTP explicitly)",
         url.host_str().unwrap_or_default()
     )))
 }

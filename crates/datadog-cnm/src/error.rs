@@ -258,11 +258,21 @@ fn api_message(status: u16, errors: &[ApiErrorDetail], body: Option<&str>) -> St
     if (300..400).contains(&status) {
         text.push_str(" (redirects are not followed, so credentials never leave the API host)");
     }
-    if !errors.is_empty() {
-        let listed: Vec<String> = errors.iter().map(ToString::to_string).collect();
+    // A title that only repeats the status reason ("403 Forbidden: Forbidden") says
+    // nothing new; keep its detail, if any.
+    let listed: Vec<String> = errors
+        .iter()
+        .filter_map(|error| match (&error.title, &error.detail) {
+            (Some(title), detail) if title.eq_ignore_ascii_case(reason) => detail.clone(),
+            _ => Some(error.to_string()),
+        })
+        .collect();
+    if !listed.is_empty() {
         text.push_str(": ");
         text.push_str(&listed.join("; "));
-    } else if let Some(body) = body.filter(|b| !b.trim().is_empty()) {
+    } else if errors.is_empty()
+        && let Some(body) = body.filter(|b| !b.trim().is_empty())
+    {
         text.push_str(": ");
         text.push_str(&excerpt(body.trim().as_bytes(), 200));
     }

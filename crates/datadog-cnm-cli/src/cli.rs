@@ -1,0 +1,265 @@
+//! The command line (DESIGN §8): global flags, commands and their flags.
+
+use std::net::SocketAddr;
+use std::str::FromStr;
+use std::time::Duration;
+
+use clap::builder::PossibleValue;
+use clap::{Args, Parser, Subcommand, ValueEnum};
+use datadog_cnm::{MAX_LIMIT, Site};
+
+use crate::time::{Dur, TimeSpec, parse_duration};
+
+const AFTER_HELP: &str = "\
+Keys come only from the environment: DD_API_KEY, and DD_APP_KEY (or DD_APPLICATION_KEY).
+
+Examples:
+  ddcnm demo                                    # offline, no keys: the bundled mock
+  ddcnm sites
+  DD_SITE=datadoghq.eu ddcnm connections --last 1h --group-by client_service,server_service
+  ddcnm dns --last 30m --group-by network.dns_query --query 'client_env:prod' --limit 20
+  ddcnm connections --last 6h --step 1h --group-by client_team --output csv > hourly.csv
+  ddcnm mock-server --addr 127.0.0.1:8126       # then: DD_CNM_BASE_URL=http://127.0.0.1:8126
+
+Exit codes: 0 ok, 2 invalid usage or input (nothing sent), 3 authentication or permission
+(401/403), 4 rate limited after retries, 5 other API error, 6 network or timeout, 1 other.";
+
+const QUERY_AFTER_HELP: &str = "\
+T is `now`, an RFC 3339 time (2026-11-26T06:00:00Z), Unix seconds, or how long ago
+(-15m, 2h, 1d). DUR is 90s, 15m, 1h30m, 2d. Without --from/--to/--last: the last 15 minutes.
+
+Output: `table` shows the group-by columns and the headline metrics, human-formatted; `json`
+(an array), `ndjson` (one object per line) and `csv` carry every metric under its API name,
+with group-by values as arrays in JSON. With --step every row also has window_start and
+window_end (RFC 3339).";
+
+/// The heading of the global flags in every `--help`.
+const GLOBAL: &str = "Global options";
+
+/// Query Datadog Cloud Network Monitoring aggregates (TCP connections, DNS) from a terminal.
+#[derive(Debug, Parser)]
+#[command(name = "ddcnm", version, after_help = AFTER_HELP, max_term_width = 100)]
+pub struct Cli {
+    /// Datadog site: datadoghq.com (default), datadoghq.eu, us3, us5, ap1, ap2, uk1, gov, …
+    #[arg(long, global = true, env = "DD_SITE", hide_env_values = true, value_name = "SITE",
+          value_parser = parse_site, help_heading = GLOBAL)]
+    pub site: Option<SiteArg>,
+
+    /// Send requests to this URL instead of the site's API (a proxy or `ddcnm mock-server`).
+    #[arg(long, global = true, env = "DD_CNM_BASE_URL", hide_env_values = true,
+          value_name = "URL", help_heading = GLOBAL)]
+    pub base_url: Option<String>,
+
+    /// Output format.
+    #[arg(long, short = 'o', global = true, value_enum, default_value_t = OutputFormat::Table,
+          value_name = "FORMAT",
+          help_heading = GLOBAL)]
+    pub output: OutputFormat,
+
+    /// Timeout of each attempt, e.g. 30s.
+    #[arg(long, global = true, value_name = "DUR", help_heading = GLOBAL)]
+    pub timeout: Option<Dur>,
+
+    /// Attempts per request, retries included (retries wait for the rate limit to reset).
+    #[arg(long, global = true, value_name = "N", help_heading = GLOBAL,
+          value_parser = clap::value_parser!(u32).range(1..=20))]
+    pub max_attempts: Option<u32>,
+
+    /// Log requests, retries and rate limits to stderr (-vv: more). Never logs keys.
+    #[arg(long, short = 'v', global = true, action = clap::ArgAction::Count, help_heading = GLOBAL)]
+    pub verbose: u8,
+
+    /// No progress bar and no warnings on stderr (errors are still printed).
+    #[arg(long, short = 'q', global = true, help_heading = GLOBAL)]
+    pub quiet: bool,
+
+    /// What to do.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// The commands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Aggregated TCP connections: bytes, packets, RTT, retransmits, resets, … per group.
+    #[command(after_help = QUERY_AFTER_HELP)]
+    Connections(QueryArgs),
+    /// Aggregated DNS traffic: requests, failures, NXDOMAIN, latency, … per group.
+    #[command(after_help = QUERY_AFTER_HELP)]
+    Dns(QueryArgs),
+    /// List the Datadog sites and their API URLs.
+    Sites,
+    /// Serve the bundled mock of the CNM API on loopback until Ctrl-C; prints its URL first.
+    MockServer(MockServerArgs),
+    /// Run sample connections and DNS queries against the bundled mock (offline, no keys).
+    Demo,
+}
+
+/// Flags of `connections` and `dns`.
+#[derive(Debug, Args)]
+pub struct QueryArgs {
+    /// Start of the window (T).
+    #[arg(
+        long,
+        value_name = "T",
+        conflicts_with = "last",
+        allow_hyphen_values = true
+    )]
+    pub from: Option<TimeSpec>,
+
+    /// End of the window (T), default now.
+    #[arg(long, value_name = "T", allow_hyphen_values = true)]
+    pub to: Option<TimeSpec>,
+
+    /// The window is this long, ending at --to (or now), e.g. 1h.
+    #[arg(long, value_name = "DUR")]
+    pub last: Option<Dur>,
+
+    /// Group by these fields (comma-separated, at most 10), e.g. client_service,server_service.
+    #[arg(long, value_name = "a,b", value_delimiter = ',')]
+    pub group_by: Vec<String>,
+
+    /// Only traffic with all these tags (comma-separated), e.g. env:prod,client_team:web.
+    #[arg(long, value_name = "t1,t2", value_delimiter = ',')]
+    pub tags: Vec<String>,
+
+    /// Search query (AND/OR/NOT, wildcards); takes precedence over --tags.
+    #[arg(long, value_name = "Q")]
+    pub query: Option<String>,
+
+    /// Rows per window, 1 to 7500 (the API's default is 100).
+    #[arg(long, value_name = "N",
+          value_parser = clap::value_parser!(u32).range(1..=i64::from(MAX_LIMIT)))]
+    pub limit: Option<u32>,
+
+    /// Split the window into windows of this length and query each (a series), e.g. 1h.
+    #[arg(long, value_name = "DUR")]
+    pub step: Option<Dur>,
+
+    /// With --step: windows fetched at once (default 4).
+    #[arg(long, value_name = "N", requires = "step",
+          value_parser = clap::value_parser!(u32).range(1..=32))]
+    pub concurrency: Option<u32>,
+}
+
+/// Flags of `mock-server`.
+#[derive(Debug, Args)]
+pub struct MockServerArgs {
+    /// Address to listen on (port 0: any free port).
+    #[arg(long, value_name = "ADDR", default_value = "127.0.0.1:0")]
+    pub addr: SocketAddr,
+
+    /// Seed of the synthetic data: same seed, same answers.
+    #[arg(long, value_name = "N", default_value_t = datadog_cnm_mock::DEFAULT_SEED)]
+    pub seed: u64,
+
+    /// Answer 429 beyond N requests per PERIOD, e.g. 30/60s or 5/1m.
+    #[arg(long, value_name = "N/PERIOD")]
+    pub rate_limit: Option<RateLimitArg>,
+}
+
+/// `--output`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum OutputFormat {
+    /// A human-formatted table.
+    Table,
+    /// A JSON array of row objects.
+    Json,
+    /// One JSON row object per line.
+    Ndjson,
+    /// A header of group-by keys then metrics, one line per row.
+    Csv,
+}
+
+// By hand rather than derived, so that `--help` lists the names on one line instead of
+// a paragraph per format.
+impl ValueEnum for OutputFormat {
+    fn value_variants<'a>() -> &'a [Self] {
+        &[Self::Table, Self::Json, Self::Ndjson, Self::Csv]
+    }
+
+    fn to_possible_value(&self) -> Option<PossibleValue> {
+        Some(PossibleValue::new(match self {
+            Self::Table => "table",
+            Self::Json => "json",
+            Self::Ndjson => "ndjson",
+            Self::Csv => "csv",
+        }))
+    }
+}
+
+/// `--rate-limit N/PERIOD`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct RateLimitArg {
+    /// Requests allowed per period.
+    pub limit: u32,
+    /// The period.
+    pub period: Duration,
+}
+
+impl FromStr for RateLimitArg {
+    type Err = String;
+
+    fn from_str(input: &str) -> Result<Self, Self::Err> {
+        let usage = "expected N/PERIOD, e.g. 30/60s or 5/1m";
+        let (limit, period) = input
+            .split_once('/')
+            .ok_or_else(|| format!("`{input}`: {usage}"))?;
+        let limit: u32 = limit
+            .trim()
+            .parse()
+            .map_err(|_| format!("`{}` is not a number of requests; {usage}", limit.trim()))?;
+        let period = period.trim();
+        let period = match period.parse::<u64>() {
+            Ok(secs) if secs > 0 => Duration::from_secs(secs),
+            _ => parse_duration(period)?,
+        };
+        Ok(Self { limit, period })
+    }
+}
+
+/// `--site` / `DD_SITE`; blank means "not set", as an empty `DD_SITE=` does for the
+/// client library.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SiteArg(pub Option<Site>);
+
+fn parse_site(input: &str) -> Result<SiteArg, String> {
+    if input.trim().is_empty() {
+        return Ok(SiteArg(None));
+    }
+    input
+        .parse::<Site>()
+        .map(|site| SiteArg(Some(site)))
+        .map_err(|error| match error {
+            datadog_cnm::Error::Config { message } => message,
+            other => other.to_string(),
+        })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::CommandFactory;
+
+    #[test]
+    fn the_command_line_is_consistent() {
+        Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn rate_limits_parse() {
+        let parse = |s: &str| s.parse::<RateLimitArg>();
+        assert_eq!(
+            parse("30/60s"),
+            Ok(RateLimitArg {
+                limit: 30,
+                period: Duration::from_secs(60)
+            })
+        );
+        assert_eq!(parse("5/1m").map(|r| r.period.as_secs()), Ok(60));
+        assert_eq!(parse("5/10").map(|r| r.period.as_secs()), Ok(10));
+        assert!(parse("5").is_err());
+        assert!(parse("x/1m").is_err());
+        assert!(parse("5/0").is_err());
+    }
+}

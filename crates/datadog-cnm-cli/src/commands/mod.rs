@@ -1,0 +1,146 @@
+//! The commands, and what they share: global settings and the client built from them.
+
+mod demo;
+mod mock_server;
+mod query;
+mod sites;
+
+use std::io::{self, IsTerminal, Write};
+use std::time::Duration;
+
+use datadog_cnm::{Client, RetryPolicy, Site};
+
+use crate::cli::{Cli, Command, OutputFormat};
+use crate::exit::{Context, Failure};
+use crate::output::Out;
+
+/// The global flags, as every command sees them.
+#[derive(Clone, Debug)]
+pub struct Global {
+    /// `--site` / `DD_SITE`.
+    pub site: Option<Site>,
+    /// `--base-url` / `DD_CNM_BASE_URL` (blank counts as unset).
+    pub base_url: Option<String>,
+    /// `--output`.
+    pub output: OutputFormat,
+    /// `--timeout`.
+    pub timeout: Option<Duration>,
+    /// `--max-attempts`.
+    pub max_attempts: Option<u32>,
+    /// `--quiet`.
+    pub quiet: bool,
+}
+
+impl Global {
+    /// The global part of the command line.
+    pub fn from_cli(cli: &Cli) -> Self {
+        Self {
+            site: cli.site.clone().and_then(|site| site.0),
+            base_url: cli
+                .base_url
+                .as_deref()
+                .map(str::trim)
+                .filter(|url| !url.is_empty())
+                .map(str::to_owned),
+            output: cli.output,
+            timeout: cli.timeout.map(|t| t.0),
+            max_attempts: cli.max_attempts,
+            quiet: cli.quiet,
+        }
+    }
+
+    /// Where requests go, for messages: the base URL, else the site's domain.
+    pub fn context(&self) -> Context {
+        let target = match (&self.base_url, &self.site) {
+            (Some(url), _) => url.clone(),
+            (None, Some(site)) => site.to_string(),
+            (None, None) => Site::default().to_string(),
+        };
+        Context { target }
+    }
+
+    /// Whether stderr may carry progress bars and warnings.
+    pub fn chatty(&self) -> bool {
+        !self.quiet
+    }
+
+    /// Whether a progress bar may be drawn: stderr is a terminal and not `--quiet`.
+    pub fn progress_bar(&self) -> bool {
+        !self.quiet && io::stderr().is_terminal()
+    }
+
+    /// The retry policy of `--max-attempts`.
+    fn retry(&self) -> RetryPolicy {
+        match self.max_attempts {
+            Some(attempts) => RetryPolicy::default().max_attempts(attempts),
+            None => RetryPolicy::default(),
+        }
+    }
+
+    /// A client for the configured site or base URL, with keys from `env`.
+    ///
+    /// Missing keys are reported here, by variable name, before anything is sent.
+    pub fn client(&self, env: impl Fn(&str) -> Option<String>) -> Result<Client, Failure> {
+        let get = |name: &str| env(name).filter(|value| !value.trim().is_empty());
+        let target = self.context().target;
+        let api_key = get("DD_API_KEY").ok_or_else(|| {
+            Failure::Usage(format!(
+                "DD_API_KEY is not set; export your Datadog API key (and DD_APP_KEY) to query \
+                 {target}, or try `ddcnm demo` without keys"
+            ))
+        })?;
+        let app_key = get("DD_APP_KEY")
+            .or_else(|| get("DD_APPLICATION_KEY"))
+            .ok_or_else(|| {
+                Failure::Usage(format!(
+                    "DD_APP_KEY is not set (DD_APPLICATION_KEY also works); export your Datadog \
+                     application key to query {target}"
+                ))
+            })?;
+        let mut builder = Client::builder()
+            .api_key(api_key)
+            .app_key(app_key)
+            .retry(self.retry());
+        if let Some(site) = &self.site {
+            builder = builder.site(site.clone());
+        }
+        if let Some(url) = &self.base_url {
+            builder = builder.base_url(url)?;
+        }
+        if let Some(timeout) = self.timeout {
+            builder = builder.timeout(timeout);
+        }
+        let client = builder.build()?;
+        tracing::debug!(site = %client.site(), base_url = client.base_url(), "client configured");
+        Ok(client)
+    }
+}
+
+/// Run the command of `cli`, printing results to stdout.
+pub async fn run(cli: Cli) -> Result<(), Failure> {
+    let global = Global::from_cli(&cli);
+    let mut out = Out {
+        results: io::BufWriter::new(io::stdout()),
+        format: global.output,
+    };
+    let env = |name: &str| std::env::var(name).ok();
+    let result = match cli.command {
+        Command::Connections(args) => {
+            query::run(query::Endpoint::Connections, &args, &global, env, &mut out).await
+        }
+        Command::Dns(args) => query::run(query::Endpoint::Dns, &args, &global, env, &mut out).await,
+        Command::Sites => sites::run(&mut out).map_err(Failure::from),
+        Command::MockServer(args) => mock_server::run(&args, &global, &mut out.results).await,
+        Command::Demo => demo::run(&global, &mut out).await,
+    };
+    // Results already printed stay printed even when a later step fails.
+    let flushed = out.results.flush().map_err(Failure::from);
+    result.and(flushed)
+}
+
+/// Print a warning on stderr unless `--quiet`.
+pub fn warn(global: &Global, message: &str) {
+    if global.chatty() {
+        eprintln!("warning: {message}");
+    }
+}

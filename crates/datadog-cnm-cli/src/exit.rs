@@ -1,0 +1,225 @@
+//! Exit codes (DESIGN §8) and how failures are told on stderr.
+//!
+//! 0 ok · 2 invalid usage or input (no request sent) · 3 authentication or permission
+//! (401/403) · 4 rate limited after retries · 5 other API error · 6 network or timeout ·
+//! 1 anything else.
+
+use std::fmt::Write as _;
+use std::io;
+use std::process::ExitCode;
+
+use datadog_cnm::{Error, RateLimit};
+
+/// Success.
+pub const OK: u8 = 0;
+/// Anything not covered below (an undecodable response, a local I/O failure, …).
+pub const OTHER: u8 = 1;
+/// Invalid usage or input; nothing was sent.
+pub const USAGE: u8 = 2;
+/// 401 or 403: the keys are wrong or lack a permission.
+pub const AUTH: u8 = 3;
+/// Still rate limited when the retries ran out.
+pub const RATE_LIMITED: u8 = 4;
+/// Any other error status from the API.
+pub const API: u8 = 5;
+/// The network failed or a request timed out.
+pub const NETWORK: u8 = 6;
+
+/// Why a command failed.
+#[derive(Debug)]
+pub enum Failure {
+    /// Invalid usage or input found by the CLI itself; nothing was sent.
+    Usage(String),
+    /// An error of the client library.
+    Client(Error),
+    /// Writing the results failed.
+    Io(io::Error),
+    /// Anything else, as one sentence.
+    Other(String),
+}
+
+impl From<Error> for Failure {
+    fn from(error: Error) -> Self {
+        Self::Client(error)
+    }
+}
+
+impl From<io::Error> for Failure {
+    fn from(error: io::Error) -> Self {
+        Self::Io(error)
+    }
+}
+
+/// Where requests went, for hints.
+#[derive(Clone, Debug, Default)]
+pub struct Context {
+    /// The site or base URL, e.g. `datadoghq.eu` or `http://127.0.0.1:8126`.
+    pub target: String,
+}
+
+/// The exit code of a library error (a series failure counts as its cause).
+pub fn code_of(error: &Error) -> u8 {
+    match error {
+        Error::Series { source, .. } => code_of(source),
+        Error::InvalidInput { .. } | Error::Config { .. } => USAGE,
+        Error::Api {
+            status: 401 | 403, ..
+        } => AUTH,
+        Error::RateLimited { .. } => RATE_LIMITED,
+        Error::Api { .. } => API,
+        Error::Transport { .. } | Error::Timeout { .. } => NETWORK,
+        _ => OTHER,
+    }
+}
+
+impl Failure {
+    /// The process exit code.
+    pub fn code(&self) -> u8 {
+        match self {
+            Self::Usage(_) => USAGE,
+            Self::Client(error) => code_of(error),
+            // The reader went away (`ddcnm … | head`): not a failure.
+            Self::Io(error) if error.kind() == io::ErrorKind::BrokenPipe => OK,
+            Self::Io(_) | Self::Other(_) => OTHER,
+        }
+    }
+
+    /// What to print on stderr: `error: <one sentence>`, then indented evidence and hints.
+    /// Empty when there is nothing to say (a closed pipe).
+    pub fn message(&self, context: &Context) -> String {
+        match self {
+            Self::Usage(message) | Self::Other(message) => format!("error: {message}\n"),
+            Self::Io(error) if error.kind() == io::ErrorKind::BrokenPipe => String::new(),
+            Self::Io(error) => format!("error: could not write the results: {error}\n"),
+            Self::Client(error) => client_message(error, context),
+        }
+    }
+}
+
+fn client_message(error: &Error, context: &Context) -> String {
+    let mut text = format!("error: {error}\n");
+    let cause = match error {
+        Error::Series { source, .. } => source.as_ref(),
+        other => other,
+    };
+    if let Error::Api {
+        request_id: Some(id),
+        ..
+    } = cause
+    {
+        let _ = writeln!(text, "  request id: {id}");
+    }
+    if cause.status() == Some(429)
+        && let Some(rate_limit) = cause.rate_limit()
+    {
+        let _ = writeln!(text, "  {}", rate_limit_line(rate_limit));
+    }
+    let target = &context.target;
+    let hint = match code_of(cause) {
+        AUTH => Some(format!(
+            "check that DD_API_KEY and DD_APP_KEY are keys of an organisation on {target} \
+             (the site is chosen with --site or DD_SITE)"
+        )),
+        RATE_LIMITED => Some(
+            "wait for the reset, or allow more attempts with --max-attempts; series share \
+             one limit, so a lower --concurrency helps"
+                .to_owned(),
+        ),
+        NETWORK => Some(format!(
+            "could not get an answer from {target}; check the network, --site or --base-url, \
+             and --timeout"
+        )),
+        _ => None,
+    };
+    if let Some(hint) = hint {
+        let _ = writeln!(text, "  hint: {hint}");
+    }
+    text
+}
+
+/// `rate limit: name=cnm_aggregate limit=30/60s remaining=0 reset in 12s`.
+pub fn rate_limit_line(rate_limit: &RateLimit) -> String {
+    let mut line = String::from("rate limit:");
+    if let Some(name) = &rate_limit.name {
+        let _ = write!(line, " name={name}");
+    }
+    match (rate_limit.limit, rate_limit.period) {
+        (Some(limit), Some(period)) => {
+            let _ = write!(line, " limit={limit}/{}s", period.as_secs());
+        }
+        (Some(limit), None) => {
+            let _ = write!(line, " limit={limit}");
+        }
+        _ => {}
+    }
+    if let Some(remaining) = rate_limit.remaining {
+        let _ = write!(line, " remaining={remaining}");
+    }
+    if let Some(reset) = rate_limit.reset {
+        let _ = write!(line, " reset in {}s", reset.as_secs());
+    }
+    line
+}
+
+/// Print `failure` (if anything is worth saying) and turn it into an exit code.
+pub fn report(failure: &Failure, context: &Context) -> ExitCode {
+    let message = failure.message(context);
+    if !message.is_empty() {
+        eprint!("{message}");
+    }
+    ExitCode::from(failure.code())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::time::Duration;
+
+    #[test]
+    fn codes_follow_the_contract() {
+        let api = |status| Error::Api {
+            status,
+            errors: Vec::new(),
+            request_id: None,
+            rate_limit: None,
+            body: None,
+        };
+        assert_eq!(code_of(&api(401)), AUTH);
+        assert_eq!(code_of(&api(403)), AUTH);
+        assert_eq!(code_of(&api(400)), API);
+        assert_eq!(code_of(&api(503)), API);
+        let limited = Error::RateLimited {
+            rate_limit: None,
+            attempts: 2,
+        };
+        assert_eq!(code_of(&limited), RATE_LIMITED);
+        let series = Error::Series {
+            window: datadog_cnm::Window {
+                from: std::time::UNIX_EPOCH,
+                to: std::time::UNIX_EPOCH,
+            },
+            source: Box::new(api(403)),
+        };
+        assert_eq!(code_of(&series), AUTH);
+        assert_eq!(Failure::Usage(String::new()).code(), USAGE);
+        let pipe = Failure::Io(io::Error::from(io::ErrorKind::BrokenPipe));
+        assert_eq!(pipe.code(), OK);
+        assert_eq!(pipe.message(&Context::default()), "");
+    }
+
+    #[test]
+    fn rate_limit_lines_show_what_is_known() {
+        let full = RateLimit {
+            limit: Some(30),
+            remaining: Some(0),
+            period: Some(Duration::from_secs(60)),
+            reset: Some(Duration::from_secs(12)),
+            name: Some("cnm_aggregate".to_owned()),
+        };
+        assert_eq!(
+            rate_limit_line(&full),
+            "rate limit: name=cnm_aggregate limit=30/60s remaining=0 reset in 12s"
+        );
+        assert_eq!(rate_limit_line(&RateLimit::default()), "rate limit:");
+    }
+}

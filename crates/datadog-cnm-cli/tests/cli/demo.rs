@@ -1,0 +1,74 @@
+//! `demo` and `mock-server`.
+
+use std::io::{BufRead, BufReader};
+use std::process::Stdio;
+use std::time::{Duration, Instant};
+
+use crate::support::{API_KEY, APP_KEY, bare, expect, redact};
+
+// ---- demo and mock-server ----
+
+#[test]
+fn demo_works_offline_with_no_environment() {
+    let started = Instant::now();
+    let out = expect(bare().arg("demo"), 0);
+    assert!(started.elapsed() < Duration::from_secs(20));
+    for heading in ["Connections:", "DNS:", "Series:"] {
+        assert!(out.stdout.contains(heading), "{heading}");
+    }
+    assert_eq!(
+        out.stdout.matches(" → ").count(),
+        6 + 1,
+        "six windows and a heading"
+    );
+    assert_eq!(out.stderr, "");
+    insta::assert_snapshot!(redact(&out.stdout));
+}
+
+#[test]
+fn demo_prints_tables_only() {
+    let out = expect(bare().args(["demo", "--output", "json"]), 2);
+    assert!(out.stderr.contains("tables only"), "{}", out.stderr);
+}
+
+#[test]
+fn mock_server_prints_a_url_that_serves() {
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_ddcnm"))
+        .args(["mock-server", "--seed", "7", "--rate-limit", "100/60s"])
+        .env_clear()
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap_or_else(|e| panic!("spawn: {e}"));
+    let mut url = String::new();
+    if let Some(stdout) = child.stdout.take() {
+        BufReader::new(stdout)
+            .read_line(&mut url)
+            .unwrap_or_else(|e| panic!("read: {e}"));
+    }
+    let url = url.trim().to_owned();
+    let result = std::panic::catch_unwind(|| {
+        assert!(url.starts_with("http://127.0.0.1:"), "{url:?}");
+        let out = expect(
+            bare()
+                .args([
+                    "connections",
+                    "-o",
+                    "csv",
+                    "--limit",
+                    "2",
+                    "--base-url",
+                    &url,
+                ])
+                .env("DD_API_KEY", API_KEY)
+                .env("DD_APP_KEY", APP_KEY),
+            0,
+        );
+        assert_eq!(out.stdout.lines().count(), 3, "{}", out.stdout);
+    });
+    child.kill().ok();
+    child.wait().ok();
+    if let Err(panic) = result {
+        std::panic::resume_unwind(panic);
+    }
+}

@@ -1,0 +1,10 @@
+//! `ddcnm` end to end: the real binary against the bundled mock server.
+//!
+//! Every command runs with a cleared environment, so a developer's real `DD_*` keys can
+//! never be used. Windows are fixed, so numbers are stable; times and ports are redacted
+//! in snapshots all the same.
+
+mod demo;
+mod exit_codes;
+mod output;
+mod support;
