@@ -3,8 +3,9 @@
 
 use std::num::NonZeroU32;
 
+use datadog_cnm_raw::ConnectionPage;
 use datadog_cnm_raw::mock::MockServerExt;
-use datadog_cnm_raw::types::{ApiErrorItem, CnmGroupBy, SingleAggregatedConnectionResponseArray};
+use datadog_cnm_raw::types::{ApiErrorItem, CnmGroupBy};
 use datadog_cnm_raw::{Client, DnsMetricKey, Error, Seam};
 use datadog_cnm_tests::*;
 use httpmock::MockServer;
@@ -19,7 +20,7 @@ fn group_by(value: &str) -> CnmGroupBy {
     }
 }
 
-fn connections_doc_example() -> SingleAggregatedConnectionResponseArray {
+fn connections_doc_example() -> ConnectionPage {
     match serde_json::from_str(CONNECTIONS_DOC_EXAMPLE) {
         Ok(body) => body,
         Err(e) => panic!("the documentation example no longer parses: {e}"),
@@ -75,7 +76,7 @@ async fn connections_request_without_parameters_sends_none() {
             .tags(None)
             .query(None)
             .limit(None);
-        let _ = then.ok(&SingleAggregatedConnectionResponseArray::default());
+        let _ = then.ok(&ConnectionPage::default());
     });
     let (client, transport) = recording_client(&server.base_url());
 
@@ -178,7 +179,8 @@ async fn connections_doc_example_decodes_all_17_metrics() {
         Err(e) => panic!("documentation example rejected: {e}"),
     };
     assert_eq!(page.data.len(), 1);
-    let row = page.data[0].attributes.clone().unwrap_or_default();
+    let row = &page.data[0];
+    assert_eq!(row.group("server_service"), Some("hucklebuck"));
     let metrics = [
         ("bytes_sent_by_client", row.bytes_sent_by_client, 100),
         ("bytes_sent_by_server", row.bytes_sent_by_server, 200),
@@ -215,11 +217,7 @@ async fn dns_doc_example_decodes_every_known_key() {
         Ok(response) => response.into_inner(),
         Err(e) => panic!("documentation example rejected: {e}"),
     };
-    let metrics = page.data[0]
-        .attributes
-        .as_ref()
-        .map(|a| a.metrics.clone())
-        .unwrap_or_default();
+    let metrics = &page.data[0].metrics;
     let keys: Vec<_> = metrics.iter().map(|(key, _)| key).collect();
     assert_eq!(keys, DnsMetricKey::KNOWN.to_vec());
     assert_eq!(metrics.nxdomain, Some(1));
@@ -233,19 +231,22 @@ async fn dns_unknown_metric_key_and_extra_fields_do_not_fail_the_response() {
         Ok(response) => response.into_inner(),
         Err(e) => panic!("newer server body rejected: {e}"),
     };
-    let metrics = page.data[0]
-        .attributes
-        .as_ref()
-        .map(|a| a.metrics.clone())
-        .unwrap_or_default();
+    let metrics = &page.data[0].metrics;
     assert_eq!(metrics.total_requests, Some(12));
     let refused = DnsMetricKey::Other("dns_responses.refused".into());
     assert_eq!(metrics.get(&refused), Some(2));
-    let attributes = page.data[0].attributes.as_ref();
     assert_eq!(
-        attributes.and_then(|a| a.other.get("sampled")),
+        page.data[0].other.get("sampled"),
         Some(&serde_json::Value::Bool(true)),
         "unknown attributes are kept"
+    );
+    assert!(
+        page.data[0].meta.contains_key("relationships"),
+        "unknown row members are kept"
+    );
+    assert!(
+        page.meta.contains_key("meta"),
+        "unknown document members are kept"
     );
     insta::assert_json_snapshot!(page);
 }
@@ -258,12 +259,16 @@ async fn connections_unknown_field_does_not_fail_the_response() {
         .send()
         .await;
     let page = page.map(|p| p.into_inner());
+    let row = page.as_ref().ok().map(|p| &p.data[0]);
     assert_eq!(
-        page.as_ref()
-            .ok()
-            .and_then(|p| p.data[0].attributes.as_ref()?.bytes_sent_by_client),
+        row.and_then(|r| r.bytes_sent_by_client),
         Some(1),
         "{page:?}"
+    );
+    assert_eq!(
+        row.and_then(|r| r.other.get("tcp_zero_window_seconds")),
+        Some(&serde_json::json!(12)),
+        "unknown attributes are kept"
     );
 }
 

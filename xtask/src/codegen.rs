@@ -128,18 +128,29 @@ fn settings() -> GenerationSettings {
             "crate::DnsMetricKey",
             [TypeImpl::Display, TypeImpl::FromStr].into_iter(),
         )
-        // The two schemas decoded 7500 times per page: hand-written single-pass decoders
-        // that share group-by keys between rows and keep unknown attributes (see
-        // crates/datadog-cnm-raw/src/attributes.rs).
+        // The two row schemas, decoded 7500 times per page: hand-written single-pass
+        // decoders that keep unknown members (crates/datadog-cnm-raw/src/connection.rs, dns.rs).
         .with_replacement(
-            "SingleAggregatedConnectionResponseDataAttributes",
-            "crate::ConnectionAttributes",
-            std::iter::empty(),
+            "SingleAggregatedConnectionResponseData",
+            "crate::Connection",
+            [TypeImpl::Default].into_iter(),
         )
         .with_replacement(
-            "SingleAggregatedDnsResponseDataAttributes",
-            "crate::DnsAttributes",
-            std::iter::empty(),
+            "SingleAggregatedDnsResponseData",
+            "crate::DnsRow",
+            [TypeImpl::Default].into_iter(),
+        )
+        // The response documents: pre-sized row vectors, and members besides `data` kept
+        // (crates/datadog-cnm-raw/src/page.rs).
+        .with_replacement(
+            "SingleAggregatedConnectionResponseArray",
+            "crate::ConnectionPage",
+            [TypeImpl::Default].into_iter(),
+        )
+        .with_replacement(
+            "SingleAggregatedDnsResponseArray",
+            "crate::DnsPage",
+            [TypeImpl::Default].into_iter(),
         );
     settings
 }

@@ -114,8 +114,8 @@ fn render(table: &Table) -> String {
 }
 
 /// Group-by values of one key joined for a cell (connections may carry several).
-fn joined(values: &[String], separator: &str) -> String {
-    values.join(separator)
+fn joined<'a>(values: impl Iterator<Item = &'a str>, separator: &str) -> String {
+    values.collect::<Vec<_>>().join(separator)
 }
 
 fn write_table(out: &mut impl Write, report: &Report) -> io::Result<()> {

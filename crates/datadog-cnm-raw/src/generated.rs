@@ -129,31 +129,72 @@ pub mod types {
             Default::default()
         }
     }
-    ///List of aggregated connections.
+    ///Attributes for an aggregated connection.
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, PartialEq)]
-    pub struct SingleAggregatedConnectionResponseArray {
-        ///Array of aggregated connection objects.
-        #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
-        pub data: ::std::vec::Vec<SingleAggregatedConnectionResponseData>,
-    }
-    impl SingleAggregatedConnectionResponseArray {
-        pub fn builder() -> builder::SingleAggregatedConnectionResponseArray {
-            Default::default()
-        }
-    }
-    ///Object describing an aggregated connection.
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, PartialEq)]
-    pub struct SingleAggregatedConnectionResponseData {
+    pub struct SingleAggregatedConnectionResponseDataAttributes {
+        ///The total number of bytes sent by the client over the given period.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub attributes: ::std::option::Option<crate::ConnectionAttributes>,
-        ///A unique identifier for the aggregated connection based on the group by values.
+        pub bytes_sent_by_client: ::std::option::Option<i64>,
+        ///The total number of bytes sent by the server over the given period.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub id: ::std::option::Option<::std::string::String>,
-        #[serde(rename = "type", skip_serializing_if = "::std::option::Option::is_none")]
-        pub type_: ::std::option::Option<SingleAggregatedConnectionResponseDataType>,
+        pub bytes_sent_by_server: ::std::option::Option<i64>,
+        ///The key, value pairs for each group by.
+        #[serde(
+            default,
+            skip_serializing_if = ":: std :: collections :: BTreeMap::is_empty"
+        )]
+        pub group_bys: ::std::collections::BTreeMap<
+            ::std::string::String,
+            ::std::vec::Vec<::std::string::String>,
+        >,
+        ///The total number of packets sent by the client over the given period.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub packets_sent_by_client: ::std::option::Option<i64>,
+        ///The total number of packets sent by the server over the given period.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub packets_sent_by_server: ::std::option::Option<i64>,
+        ///Measured as TCP smoothed round trip time in microseconds (the time between a TCP frame being sent and acknowledged).
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub rtt_micro_seconds: ::std::option::Option<i64>,
+        ///The number of TCP connections in a closed state. Measured in connections per second from the client.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub tcp_closed_connections: ::std::option::Option<i64>,
+        ///The number of TCP segments acknowledged with the ECN Congestion Experienced (CE) mark, indicating that an upstream router marked packets as experiencing congestion.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub tcp_delivered_ce: ::std::option::Option<i64>,
+        ///The number of TCP connections in an established state. Measured in connections per second from the client.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub tcp_established_connections: ::std::option::Option<i64>,
+        ///The number of TCP zero-window probes sent. These probes are sent when the receiver advertises a zero receive window, indicating it cannot accept more data.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub tcp_probe0_count: ::std::option::Option<i64>,
+        ///The number of TCP packets received out of order. This indicates network-level packet reordering, which can degrade TCP performance by triggering spurious retransmissions and reducing throughput.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub tcp_rcv_ooo_pack: ::std::option::Option<i64>,
+        ///The number of TCP fast recovery events. Fast recovery retransmits lost segments detected through duplicate ACKs or selective acknowledgment (SACK) without waiting for a retransmission timeout.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub tcp_recovery_count: ::std::option::Option<i64>,
+        ///The number of TCP connections that were refused by the server. Typically this indicates an attempt to connect to an IP/port that is not receiving connections, or a firewall/security misconfiguration.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub tcp_refusals: ::std::option::Option<i64>,
+        ///The number of times reordering of sent packets was detected. Reordering detection adjusts the duplicate ACK threshold, preventing spurious retransmissions caused by out-of-order delivery.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub tcp_reord_seen: ::std::option::Option<i64>,
+        ///The number of TCP connections that were reset by the server.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub tcp_resets: ::std::option::Option<i64>,
+        ///TCP Retransmits represent detected failures that are retransmitted to ensure delivery. Measured in count of retransmits from the client.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub tcp_retransmits: ::std::option::Option<i64>,
+        ///The number of TCP retransmission timeouts (RTOs). An RTO occurs when an ACK is not received within the estimated round-trip time, forcing the sender to retransmit and halve its congestion window.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub tcp_rto_count: ::std::option::Option<i64>,
+        ///The number of TCP connections that timed out from the perspective of the operating system. This can indicate general connectivity and latency issues.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub tcp_timeouts: ::std::option::Option<i64>,
     }
-    impl SingleAggregatedConnectionResponseData {
-        pub fn builder() -> builder::SingleAggregatedConnectionResponseData {
+    impl SingleAggregatedConnectionResponseDataAttributes {
+        pub fn builder() -> builder::SingleAggregatedConnectionResponseDataAttributes {
             Default::default()
         }
     }
@@ -214,31 +255,22 @@ pub mod types {
             SingleAggregatedConnectionResponseDataType::AggregatedConnection
         }
     }
-    ///List of aggregated DNS flows.
+    ///Attributes for an aggregated DNS flow.
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, PartialEq)]
-    pub struct SingleAggregatedDnsResponseArray {
-        ///Array of aggregated DNS objects.
+    pub struct SingleAggregatedDnsResponseDataAttributes {
+        ///The key, value pairs for each group by.
         #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
-        pub data: ::std::vec::Vec<SingleAggregatedDnsResponseData>,
+        pub group_bys: ::std::vec::Vec<
+            SingleAggregatedDnsResponseDataAttributesGroupByItems,
+        >,
+        ///Metrics associated with an aggregated DNS flow.
+        #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
+        pub metrics: ::std::vec::Vec<
+            SingleAggregatedDnsResponseDataAttributesMetricsItems,
+        >,
     }
-    impl SingleAggregatedDnsResponseArray {
-        pub fn builder() -> builder::SingleAggregatedDnsResponseArray {
-            Default::default()
-        }
-    }
-    ///Object describing an aggregated DNS flow.
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, PartialEq)]
-    pub struct SingleAggregatedDnsResponseData {
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub attributes: ::std::option::Option<crate::DnsAttributes>,
-        ///A unique identifier for the aggregated DNS traffic based on the group by values.
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub id: ::std::option::Option<::std::string::String>,
-        #[serde(rename = "type", skip_serializing_if = "::std::option::Option::is_none")]
-        pub type_: ::std::option::Option<SingleAggregatedDnsResponseDataType>,
-    }
-    impl SingleAggregatedDnsResponseData {
-        pub fn builder() -> builder::SingleAggregatedDnsResponseData {
+    impl SingleAggregatedDnsResponseDataAttributes {
+        pub fn builder() -> builder::SingleAggregatedDnsResponseDataAttributes {
             Default::default()
         }
     }
@@ -582,266 +614,488 @@ pub mod types {
             }
         }
         #[derive(Clone, Debug)]
-        pub struct SingleAggregatedConnectionResponseArray {
-            data: ::std::result::Result<
-                ::std::vec::Vec<super::SingleAggregatedConnectionResponseData>,
+        pub struct SingleAggregatedConnectionResponseDataAttributes {
+            bytes_sent_by_client: ::std::result::Result<
+                ::std::option::Option<i64>,
+                ::std::string::String,
+            >,
+            bytes_sent_by_server: ::std::result::Result<
+                ::std::option::Option<i64>,
+                ::std::string::String,
+            >,
+            group_bys: ::std::result::Result<
+                ::std::collections::BTreeMap<
+                    ::std::string::String,
+                    ::std::vec::Vec<::std::string::String>,
+                >,
+                ::std::string::String,
+            >,
+            packets_sent_by_client: ::std::result::Result<
+                ::std::option::Option<i64>,
+                ::std::string::String,
+            >,
+            packets_sent_by_server: ::std::result::Result<
+                ::std::option::Option<i64>,
+                ::std::string::String,
+            >,
+            rtt_micro_seconds: ::std::result::Result<
+                ::std::option::Option<i64>,
+                ::std::string::String,
+            >,
+            tcp_closed_connections: ::std::result::Result<
+                ::std::option::Option<i64>,
+                ::std::string::String,
+            >,
+            tcp_delivered_ce: ::std::result::Result<
+                ::std::option::Option<i64>,
+                ::std::string::String,
+            >,
+            tcp_established_connections: ::std::result::Result<
+                ::std::option::Option<i64>,
+                ::std::string::String,
+            >,
+            tcp_probe0_count: ::std::result::Result<
+                ::std::option::Option<i64>,
+                ::std::string::String,
+            >,
+            tcp_rcv_ooo_pack: ::std::result::Result<
+                ::std::option::Option<i64>,
+                ::std::string::String,
+            >,
+            tcp_recovery_count: ::std::result::Result<
+                ::std::option::Option<i64>,
+                ::std::string::String,
+            >,
+            tcp_refusals: ::std::result::Result<
+                ::std::option::Option<i64>,
+                ::std::string::String,
+            >,
+            tcp_reord_seen: ::std::result::Result<
+                ::std::option::Option<i64>,
+                ::std::string::String,
+            >,
+            tcp_resets: ::std::result::Result<
+                ::std::option::Option<i64>,
+                ::std::string::String,
+            >,
+            tcp_retransmits: ::std::result::Result<
+                ::std::option::Option<i64>,
+                ::std::string::String,
+            >,
+            tcp_rto_count: ::std::result::Result<
+                ::std::option::Option<i64>,
+                ::std::string::String,
+            >,
+            tcp_timeouts: ::std::result::Result<
+                ::std::option::Option<i64>,
                 ::std::string::String,
             >,
         }
-        impl ::std::default::Default for SingleAggregatedConnectionResponseArray {
+        impl ::std::default::Default
+        for SingleAggregatedConnectionResponseDataAttributes {
             fn default() -> Self {
                 Self {
-                    data: Ok(Default::default()),
+                    bytes_sent_by_client: Ok(Default::default()),
+                    bytes_sent_by_server: Ok(Default::default()),
+                    group_bys: Ok(Default::default()),
+                    packets_sent_by_client: Ok(Default::default()),
+                    packets_sent_by_server: Ok(Default::default()),
+                    rtt_micro_seconds: Ok(Default::default()),
+                    tcp_closed_connections: Ok(Default::default()),
+                    tcp_delivered_ce: Ok(Default::default()),
+                    tcp_established_connections: Ok(Default::default()),
+                    tcp_probe0_count: Ok(Default::default()),
+                    tcp_rcv_ooo_pack: Ok(Default::default()),
+                    tcp_recovery_count: Ok(Default::default()),
+                    tcp_refusals: Ok(Default::default()),
+                    tcp_reord_seen: Ok(Default::default()),
+                    tcp_resets: Ok(Default::default()),
+                    tcp_retransmits: Ok(Default::default()),
+                    tcp_rto_count: Ok(Default::default()),
+                    tcp_timeouts: Ok(Default::default()),
                 }
             }
         }
-        impl SingleAggregatedConnectionResponseArray {
-            pub fn data<T>(mut self, value: T) -> Self
+        impl SingleAggregatedConnectionResponseDataAttributes {
+            pub fn bytes_sent_by_client<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
-                    ::std::vec::Vec<super::SingleAggregatedConnectionResponseData>,
-                >,
+                T: ::std::convert::TryInto<::std::option::Option<i64>>,
                 T::Error: ::std::fmt::Display,
             {
-                self.data = value
+                self.bytes_sent_by_client = value
                     .try_into()
                     .map_err(|e| {
-                        format!("error converting supplied value for data: {e}")
+                        format!(
+                            "error converting supplied value for bytes_sent_by_client: {e}"
+                        )
                     });
                 self
             }
-        }
-        impl ::std::convert::TryFrom<SingleAggregatedConnectionResponseArray>
-        for super::SingleAggregatedConnectionResponseArray {
-            type Error = super::error::ConversionError;
-            fn try_from(
-                value: SingleAggregatedConnectionResponseArray,
-            ) -> ::std::result::Result<Self, super::error::ConversionError> {
-                Ok(Self { data: value.data? })
-            }
-        }
-        impl ::std::convert::From<super::SingleAggregatedConnectionResponseArray>
-        for SingleAggregatedConnectionResponseArray {
-            fn from(value: super::SingleAggregatedConnectionResponseArray) -> Self {
-                Self { data: Ok(value.data) }
-            }
-        }
-        #[derive(Clone, Debug)]
-        pub struct SingleAggregatedConnectionResponseData {
-            attributes: ::std::result::Result<
-                ::std::option::Option<crate::ConnectionAttributes>,
-                ::std::string::String,
-            >,
-            id: ::std::result::Result<
-                ::std::option::Option<::std::string::String>,
-                ::std::string::String,
-            >,
-            type_: ::std::result::Result<
-                ::std::option::Option<super::SingleAggregatedConnectionResponseDataType>,
-                ::std::string::String,
-            >,
-        }
-        impl ::std::default::Default for SingleAggregatedConnectionResponseData {
-            fn default() -> Self {
-                Self {
-                    attributes: Ok(Default::default()),
-                    id: Ok(Default::default()),
-                    type_: Ok(Default::default()),
-                }
-            }
-        }
-        impl SingleAggregatedConnectionResponseData {
-            pub fn attributes<T>(mut self, value: T) -> Self
+            pub fn bytes_sent_by_server<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
-                    ::std::option::Option<crate::ConnectionAttributes>,
-                >,
+                T: ::std::convert::TryInto<::std::option::Option<i64>>,
                 T::Error: ::std::fmt::Display,
             {
-                self.attributes = value
+                self.bytes_sent_by_server = value
                     .try_into()
                     .map_err(|e| {
-                        format!("error converting supplied value for attributes: {e}")
+                        format!(
+                            "error converting supplied value for bytes_sent_by_server: {e}"
+                        )
                     });
                 self
             }
-            pub fn id<T>(mut self, value: T) -> Self
-            where
-                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
-                T::Error: ::std::fmt::Display,
-            {
-                self.id = value
-                    .try_into()
-                    .map_err(|e| format!("error converting supplied value for id: {e}"));
-                self
-            }
-            pub fn type_<T>(mut self, value: T) -> Self
+            pub fn group_bys<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<
-                    ::std::option::Option<
-                        super::SingleAggregatedConnectionResponseDataType,
+                    ::std::collections::BTreeMap<
+                        ::std::string::String,
+                        ::std::vec::Vec<::std::string::String>,
                     >,
                 >,
                 T::Error: ::std::fmt::Display,
             {
-                self.type_ = value
+                self.group_bys = value
                     .try_into()
                     .map_err(|e| {
-                        format!("error converting supplied value for type_: {e}")
+                        format!("error converting supplied value for group_bys: {e}")
+                    });
+                self
+            }
+            pub fn packets_sent_by_client<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<i64>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.packets_sent_by_client = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for packets_sent_by_client: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn packets_sent_by_server<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<i64>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.packets_sent_by_server = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for packets_sent_by_server: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn rtt_micro_seconds<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<i64>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.rtt_micro_seconds = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for rtt_micro_seconds: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn tcp_closed_connections<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<i64>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.tcp_closed_connections = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for tcp_closed_connections: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn tcp_delivered_ce<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<i64>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.tcp_delivered_ce = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for tcp_delivered_ce: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn tcp_established_connections<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<i64>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.tcp_established_connections = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for tcp_established_connections: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn tcp_probe0_count<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<i64>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.tcp_probe0_count = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for tcp_probe0_count: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn tcp_rcv_ooo_pack<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<i64>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.tcp_rcv_ooo_pack = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for tcp_rcv_ooo_pack: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn tcp_recovery_count<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<i64>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.tcp_recovery_count = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for tcp_recovery_count: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn tcp_refusals<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<i64>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.tcp_refusals = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for tcp_refusals: {e}")
+                    });
+                self
+            }
+            pub fn tcp_reord_seen<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<i64>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.tcp_reord_seen = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for tcp_reord_seen: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn tcp_resets<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<i64>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.tcp_resets = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for tcp_resets: {e}")
+                    });
+                self
+            }
+            pub fn tcp_retransmits<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<i64>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.tcp_retransmits = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for tcp_retransmits: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn tcp_rto_count<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<i64>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.tcp_rto_count = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for tcp_rto_count: {e}")
+                    });
+                self
+            }
+            pub fn tcp_timeouts<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<i64>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.tcp_timeouts = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for tcp_timeouts: {e}")
                     });
                 self
             }
         }
-        impl ::std::convert::TryFrom<SingleAggregatedConnectionResponseData>
-        for super::SingleAggregatedConnectionResponseData {
+        impl ::std::convert::TryFrom<SingleAggregatedConnectionResponseDataAttributes>
+        for super::SingleAggregatedConnectionResponseDataAttributes {
             type Error = super::error::ConversionError;
             fn try_from(
-                value: SingleAggregatedConnectionResponseData,
+                value: SingleAggregatedConnectionResponseDataAttributes,
             ) -> ::std::result::Result<Self, super::error::ConversionError> {
                 Ok(Self {
-                    attributes: value.attributes?,
-                    id: value.id?,
-                    type_: value.type_?,
+                    bytes_sent_by_client: value.bytes_sent_by_client?,
+                    bytes_sent_by_server: value.bytes_sent_by_server?,
+                    group_bys: value.group_bys?,
+                    packets_sent_by_client: value.packets_sent_by_client?,
+                    packets_sent_by_server: value.packets_sent_by_server?,
+                    rtt_micro_seconds: value.rtt_micro_seconds?,
+                    tcp_closed_connections: value.tcp_closed_connections?,
+                    tcp_delivered_ce: value.tcp_delivered_ce?,
+                    tcp_established_connections: value.tcp_established_connections?,
+                    tcp_probe0_count: value.tcp_probe0_count?,
+                    tcp_rcv_ooo_pack: value.tcp_rcv_ooo_pack?,
+                    tcp_recovery_count: value.tcp_recovery_count?,
+                    tcp_refusals: value.tcp_refusals?,
+                    tcp_reord_seen: value.tcp_reord_seen?,
+                    tcp_resets: value.tcp_resets?,
+                    tcp_retransmits: value.tcp_retransmits?,
+                    tcp_rto_count: value.tcp_rto_count?,
+                    tcp_timeouts: value.tcp_timeouts?,
                 })
             }
         }
-        impl ::std::convert::From<super::SingleAggregatedConnectionResponseData>
-        for SingleAggregatedConnectionResponseData {
-            fn from(value: super::SingleAggregatedConnectionResponseData) -> Self {
+        impl ::std::convert::From<
+            super::SingleAggregatedConnectionResponseDataAttributes,
+        > for SingleAggregatedConnectionResponseDataAttributes {
+            fn from(
+                value: super::SingleAggregatedConnectionResponseDataAttributes,
+            ) -> Self {
                 Self {
-                    attributes: Ok(value.attributes),
-                    id: Ok(value.id),
-                    type_: Ok(value.type_),
+                    bytes_sent_by_client: Ok(value.bytes_sent_by_client),
+                    bytes_sent_by_server: Ok(value.bytes_sent_by_server),
+                    group_bys: Ok(value.group_bys),
+                    packets_sent_by_client: Ok(value.packets_sent_by_client),
+                    packets_sent_by_server: Ok(value.packets_sent_by_server),
+                    rtt_micro_seconds: Ok(value.rtt_micro_seconds),
+                    tcp_closed_connections: Ok(value.tcp_closed_connections),
+                    tcp_delivered_ce: Ok(value.tcp_delivered_ce),
+                    tcp_established_connections: Ok(value.tcp_established_connections),
+                    tcp_probe0_count: Ok(value.tcp_probe0_count),
+                    tcp_rcv_ooo_pack: Ok(value.tcp_rcv_ooo_pack),
+                    tcp_recovery_count: Ok(value.tcp_recovery_count),
+                    tcp_refusals: Ok(value.tcp_refusals),
+                    tcp_reord_seen: Ok(value.tcp_reord_seen),
+                    tcp_resets: Ok(value.tcp_resets),
+                    tcp_retransmits: Ok(value.tcp_retransmits),
+                    tcp_rto_count: Ok(value.tcp_rto_count),
+                    tcp_timeouts: Ok(value.tcp_timeouts),
                 }
             }
         }
         #[derive(Clone, Debug)]
-        pub struct SingleAggregatedDnsResponseArray {
-            data: ::std::result::Result<
-                ::std::vec::Vec<super::SingleAggregatedDnsResponseData>,
+        pub struct SingleAggregatedDnsResponseDataAttributes {
+            group_bys: ::std::result::Result<
+                ::std::vec::Vec<
+                    super::SingleAggregatedDnsResponseDataAttributesGroupByItems,
+                >,
+                ::std::string::String,
+            >,
+            metrics: ::std::result::Result<
+                ::std::vec::Vec<
+                    super::SingleAggregatedDnsResponseDataAttributesMetricsItems,
+                >,
                 ::std::string::String,
             >,
         }
-        impl ::std::default::Default for SingleAggregatedDnsResponseArray {
+        impl ::std::default::Default for SingleAggregatedDnsResponseDataAttributes {
             fn default() -> Self {
                 Self {
-                    data: Ok(Default::default()),
+                    group_bys: Ok(Default::default()),
+                    metrics: Ok(Default::default()),
                 }
             }
         }
-        impl SingleAggregatedDnsResponseArray {
-            pub fn data<T>(mut self, value: T) -> Self
+        impl SingleAggregatedDnsResponseDataAttributes {
+            pub fn group_bys<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<
-                    ::std::vec::Vec<super::SingleAggregatedDnsResponseData>,
+                    ::std::vec::Vec<
+                        super::SingleAggregatedDnsResponseDataAttributesGroupByItems,
+                    >,
                 >,
                 T::Error: ::std::fmt::Display,
             {
-                self.data = value
+                self.group_bys = value
                     .try_into()
                     .map_err(|e| {
-                        format!("error converting supplied value for data: {e}")
+                        format!("error converting supplied value for group_bys: {e}")
                     });
                 self
             }
-        }
-        impl ::std::convert::TryFrom<SingleAggregatedDnsResponseArray>
-        for super::SingleAggregatedDnsResponseArray {
-            type Error = super::error::ConversionError;
-            fn try_from(
-                value: SingleAggregatedDnsResponseArray,
-            ) -> ::std::result::Result<Self, super::error::ConversionError> {
-                Ok(Self { data: value.data? })
-            }
-        }
-        impl ::std::convert::From<super::SingleAggregatedDnsResponseArray>
-        for SingleAggregatedDnsResponseArray {
-            fn from(value: super::SingleAggregatedDnsResponseArray) -> Self {
-                Self { data: Ok(value.data) }
-            }
-        }
-        #[derive(Clone, Debug)]
-        pub struct SingleAggregatedDnsResponseData {
-            attributes: ::std::result::Result<
-                ::std::option::Option<crate::DnsAttributes>,
-                ::std::string::String,
-            >,
-            id: ::std::result::Result<
-                ::std::option::Option<::std::string::String>,
-                ::std::string::String,
-            >,
-            type_: ::std::result::Result<
-                ::std::option::Option<super::SingleAggregatedDnsResponseDataType>,
-                ::std::string::String,
-            >,
-        }
-        impl ::std::default::Default for SingleAggregatedDnsResponseData {
-            fn default() -> Self {
-                Self {
-                    attributes: Ok(Default::default()),
-                    id: Ok(Default::default()),
-                    type_: Ok(Default::default()),
-                }
-            }
-        }
-        impl SingleAggregatedDnsResponseData {
-            pub fn attributes<T>(mut self, value: T) -> Self
-            where
-                T: ::std::convert::TryInto<::std::option::Option<crate::DnsAttributes>>,
-                T::Error: ::std::fmt::Display,
-            {
-                self.attributes = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for attributes: {e}")
-                    });
-                self
-            }
-            pub fn id<T>(mut self, value: T) -> Self
-            where
-                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
-                T::Error: ::std::fmt::Display,
-            {
-                self.id = value
-                    .try_into()
-                    .map_err(|e| format!("error converting supplied value for id: {e}"));
-                self
-            }
-            pub fn type_<T>(mut self, value: T) -> Self
+            pub fn metrics<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<
-                    ::std::option::Option<super::SingleAggregatedDnsResponseDataType>,
+                    ::std::vec::Vec<
+                        super::SingleAggregatedDnsResponseDataAttributesMetricsItems,
+                    >,
                 >,
                 T::Error: ::std::fmt::Display,
             {
-                self.type_ = value
+                self.metrics = value
                     .try_into()
                     .map_err(|e| {
-                        format!("error converting supplied value for type_: {e}")
+                        format!("error converting supplied value for metrics: {e}")
                     });
                 self
             }
         }
-        impl ::std::convert::TryFrom<SingleAggregatedDnsResponseData>
-        for super::SingleAggregatedDnsResponseData {
+        impl ::std::convert::TryFrom<SingleAggregatedDnsResponseDataAttributes>
+        for super::SingleAggregatedDnsResponseDataAttributes {
             type Error = super::error::ConversionError;
             fn try_from(
-                value: SingleAggregatedDnsResponseData,
+                value: SingleAggregatedDnsResponseDataAttributes,
             ) -> ::std::result::Result<Self, super::error::ConversionError> {
                 Ok(Self {
-                    attributes: value.attributes?,
-                    id: value.id?,
-                    type_: value.type_?,
+                    group_bys: value.group_bys?,
+                    metrics: value.metrics?,
                 })
             }
         }
-        impl ::std::convert::From<super::SingleAggregatedDnsResponseData>
-        for SingleAggregatedDnsResponseData {
-            fn from(value: super::SingleAggregatedDnsResponseData) -> Self {
+        impl ::std::convert::From<super::SingleAggregatedDnsResponseDataAttributes>
+        for SingleAggregatedDnsResponseDataAttributes {
+            fn from(value: super::SingleAggregatedDnsResponseDataAttributes) -> Self {
                 Self {
-                    attributes: Ok(value.attributes),
-                    id: Ok(value.id),
-                    type_: Ok(value.type_),
+                    group_bys: Ok(value.group_bys),
+                    metrics: Ok(value.metrics),
                 }
             }
         }
@@ -1252,7 +1506,7 @@ pub mod builder {
         pub async fn send(
             self,
         ) -> Result<
-            ResponseValue<types::SingleAggregatedConnectionResponseArray>,
+            ResponseValue<crate::ConnectionPage>,
             Error<types::ApiErrorResponse>,
         > {
             let Self { client, from, group_by, limit, query, tags, to } = self;
@@ -1436,10 +1690,7 @@ pub mod builder {
         ///Sends a `GET` request to `/api/v2/network/dns/aggregate`
         pub async fn send(
             self,
-        ) -> Result<
-            ResponseValue<types::SingleAggregatedDnsResponseArray>,
-            Error<types::ApiErrorResponse>,
-        > {
+        ) -> Result<ResponseValue<crate::DnsPage>, Error<types::ApiErrorResponse>> {
             let Self { client, from, group_by, limit, query, tags, to } = self;
             let from = from.map_err(Error::InvalidRequest)?;
             let group_by = group_by.map_err(Error::InvalidRequest)?;

@@ -1,8 +1,9 @@
-//! Group-by values, stored compactly: interned keys, one value without a `Vec`.
+//! Group-by values, stored compactly: every key and value of a row in one string.
 
-use std::cell::{Cell, RefCell};
+use std::cell::Cell;
+use std::cmp::Ordering;
 use std::fmt;
-use std::sync::Arc;
+use std::hash::{Hash, Hasher};
 
 use serde::de::{self, MapAccess, SeqAccess, Visitor};
 use serde::ser::SerializeMap;
@@ -15,37 +16,22 @@ use serde::{Deserialize, Deserializer, Serialize, Serializer};
 /// `{"client_service": ["web"], …}` (the connections wire form); deserialized from that
 /// form or with single strings as values.
 ///
-/// A page repeats the same few keys on every row, so keys are shared (`Arc<str>`) rather
-/// than allocated per row, and a single value needs no `Vec`.
-#[derive(Clone, Default, PartialEq, Eq, Hash, PartialOrd, Ord)]
+/// A 7500-row page holds 30 000 group-by values; keeping a row's keys and values in one
+/// string costs two allocations per row instead of two per value.
+#[derive(Clone, Default)]
 pub struct GroupBys {
-    /// Sorted by key; keys are unique.
-    entries: Vec<(Arc<str>, Values)>,
+    /// Keys and values back to back.
+    text: String,
+    /// Ordered by key, then by insertion; a key with several values has several entries.
+    entries: Vec<Entry>,
 }
 
-#[derive(Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
-enum Values {
-    One(String),
-    Many(Vec<String>),
-}
-
-impl Values {
-    fn as_slice(&self) -> &[String] {
-        match self {
-            Self::One(value) => std::slice::from_ref(value),
-            Self::Many(values) => values,
-        }
-    }
-
-    fn push(&mut self, value: String) {
-        match self {
-            Self::One(first) => {
-                let first = std::mem::take(first);
-                *self = Self::Many(vec![first, value]);
-            }
-            Self::Many(values) => values.push(value),
-        }
-    }
+/// `text[start..middle]` is the key, `text[middle..end]` the value.
+#[derive(Clone, Copy, Debug)]
+struct Entry {
+    start: usize,
+    middle: usize,
+    end: usize,
 }
 
 impl GroupBys {
@@ -54,34 +40,53 @@ impl GroupBys {
         Self::default()
     }
 
+    fn key(&self, entry: &Entry) -> &str {
+        self.text.get(entry.start..entry.middle).unwrap_or_default()
+    }
+
+    fn value(&self, entry: &Entry) -> &str {
+        self.text.get(entry.middle..entry.end).unwrap_or_default()
+    }
+
     /// The first value of `key`.
     pub fn get(&self, key: &str) -> Option<&str> {
-        self.values(key).first().map(String::as_str)
+        let entry = self.entries.get(self.first_of(key))?;
+        (self.key(entry) == key).then(|| self.value(entry))
     }
 
-    /// Every value of `key` (empty when the key is absent).
-    pub fn values(&self, key: &str) -> &[String] {
-        match self.find(key) {
-            Ok(at) => self.entries[at].1.as_slice(),
-            Err(_) => &[],
-        }
-    }
-
-    /// `(key, values)` pairs, ordered by key.
-    pub fn iter(&self) -> impl ExactSizeIterator<Item = (&str, &[String])> {
-        self.entries
+    /// Every value of `key`, in the order the server sent them (none when absent).
+    pub fn values<'a>(&'a self, key: &'a str) -> impl Iterator<Item = &'a str> + 'a {
+        self.entries[self.first_of(key)..]
             .iter()
-            .map(|(key, values)| (&**key, values.as_slice()))
+            .take_while(move |e| self.key(e) == key)
+            .map(|e| self.value(e))
     }
 
-    /// The keys, ordered.
-    pub fn keys(&self) -> impl ExactSizeIterator<Item = &str> {
-        self.entries.iter().map(|(key, _)| &**key)
+    /// Index of the first entry whose key is not less than `key`.
+    fn first_of(&self, key: &str) -> usize {
+        self.entries.partition_point(|e| self.key(e) < key)
     }
 
-    /// Number of keys.
+    /// Every `(key, value)` pair, ordered by key (a key with two values appears twice).
+    pub fn iter(&self) -> impl Iterator<Item = (&str, &str)> {
+        self.entries.iter().map(|e| (self.key(e), self.value(e)))
+    }
+
+    /// The distinct keys, ordered.
+    pub fn keys(&self) -> impl Iterator<Item = &str> {
+        let mut previous = None;
+        self.entries.iter().filter_map(move |e| {
+            let key = self.key(e);
+            (previous != Some(key)).then(|| {
+                previous = Some(key);
+                key
+            })
+        })
+    }
+
+    /// Number of distinct keys.
     pub fn len(&self) -> usize {
-        self.entries.len()
+        self.keys().count()
     }
 
     /// `true` when there are no keys.
@@ -90,85 +95,104 @@ impl GroupBys {
     }
 
     /// Add `value` under `key`, after any values already there.
-    pub fn push(&mut self, key: &str, value: impl Into<String>) {
-        let value = value.into();
-        match self.find(key) {
-            Ok(at) => self.entries[at].1.push(value),
-            Err(at) => self.entries.insert(at, (intern(key), Values::One(value))),
-        }
+    pub fn push(&mut self, key: &str, value: &str) {
+        // Servers usually send keys in order: then the entry goes at the end.
+        let in_order = self.entries.last().is_none_or(|last| self.key(last) <= key);
+        let at = if in_order {
+            self.entries.len()
+        } else {
+            self.entries.partition_point(|e| self.key(e) <= key)
+        };
+        let start = self.text.len();
+        self.text.push_str(key);
+        let middle = self.text.len();
+        self.text.push_str(value);
+        let end = self.text.len();
+        self.entries.insert(at, Entry { start, middle, end });
     }
 
-    /// Add several values under `key`, after any values already there.
-    pub fn extend_key(&mut self, key: &str, values: Vec<String>) {
-        match self.find(key) {
-            Ok(at) => {
-                for value in values {
-                    self.entries[at].1.push(value);
-                }
-            }
-            Err(at) => {
-                let values = if values.len() == 1 {
-                    Values::One(values.into_iter().next().unwrap_or_default())
-                } else {
-                    Values::Many(values)
-                };
-                self.entries.insert(at, (intern(key), values));
-            }
-        }
+    /// An empty set sized like the last row decoded on this thread.
+    pub(crate) fn sized_like_last_row(entries: usize) -> Self {
+        // A little slack covers values a few bytes longer than the last row's.
+        Self::with_capacity(LAST_TEXT_LEN.get() + 16, entries)
     }
 
-    fn find(&self, key: &str) -> Result<usize, usize> {
-        self.entries.binary_search_by(|(k, _)| (**k).cmp(key))
+    /// Remember this row's size, to size the next row's text like it.
+    pub(crate) fn remember_row_size(&self) {
+        LAST_TEXT_LEN.set(self.text.len());
+    }
+
+    fn with_capacity(text: usize, entries: usize) -> Self {
+        Self {
+            text: String::with_capacity(text),
+            entries: Vec::with_capacity(entries),
+        }
+    }
+}
+
+impl PartialEq for GroupBys {
+    fn eq(&self, other: &Self) -> bool {
+        self.iter().eq(other.iter())
+    }
+}
+
+impl Eq for GroupBys {}
+
+impl Hash for GroupBys {
+    fn hash<H: Hasher>(&self, state: &mut H) {
+        for pair in self.iter() {
+            pair.hash(state);
+        }
+    }
+}
+
+impl PartialOrd for GroupBys {
+    fn partial_cmp(&self, other: &Self) -> Option<Ordering> {
+        Some(self.cmp(other))
+    }
+}
+
+impl Ord for GroupBys {
+    fn cmp(&self, other: &Self) -> Ordering {
+        self.iter().cmp(other.iter())
     }
 }
 
 impl fmt::Debug for GroupBys {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_map().entries(self.iter()).finish()
+        let mut map = f.debug_map();
+        for key in self.keys() {
+            map.entry(&key, &self.values(key).collect::<Vec<_>>());
+        }
+        map.finish()
     }
 }
 
-impl<K: AsRef<str>, V: Into<String>> FromIterator<(K, V)> for GroupBys {
+impl<K: AsRef<str>, V: AsRef<str>> FromIterator<(K, V)> for GroupBys {
     fn from_iter<I: IntoIterator<Item = (K, V)>>(iter: I) -> Self {
         let mut group_bys = Self::new();
         for (key, value) in iter {
-            group_bys.push(key.as_ref(), value);
+            group_bys.push(key.as_ref(), value.as_ref());
         }
         group_bys
     }
 }
 
-thread_local! {
-    /// Keys seen recently on this thread. A page has a handful of distinct keys repeated
-    /// on every row; sharing them saves one allocation per key per row.
-    static KEYS: RefCell<Vec<Arc<str>>> = const { RefCell::new(Vec::new()) };
-}
-
-/// Keys beyond this many are not cached (a hostile page cannot grow the cache).
-const MAX_INTERNED: usize = 64;
-
-fn intern(key: &str) -> Arc<str> {
-    KEYS.with(|keys| {
-        let mut keys = keys.borrow_mut();
-        if let Some(found) = keys.iter().find(|k| ***k == *key) {
-            return found.clone();
-        }
-        let key: Arc<str> = Arc::from(key);
-        if keys.len() < MAX_INTERNED {
-            keys.push(key.clone());
-        }
-        key
-    })
-}
-
 impl Serialize for GroupBys {
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        let mut map = serializer.serialize_map(Some(self.entries.len()))?;
-        for (key, values) in self.iter() {
-            map.serialize_entry(key, values)?;
+        let mut map = serializer.serialize_map(None)?;
+        for key in self.keys() {
+            map.serialize_entry(key, &self.values(key).collect::<Vec<_>>())?;
         }
         map.end()
     }
+}
+
+thread_local! {
+    /// Text length of the last row decoded on this thread: rows of a page group by the
+    /// same keys, so this is a close guess for the next row, and the text is allocated
+    /// once instead of growing.
+    static LAST_TEXT_LEN: Cell<usize> = const { Cell::new(64) };
 }
 
 impl<'de> Deserialize<'de> for GroupBys {
@@ -187,17 +211,87 @@ impl<'de> Visitor<'de> for GroupBysVisitor {
     }
 
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<GroupBys, A::Error> {
-        let mut group_bys = GroupBys {
-            entries: Vec::with_capacity(map.size_hint().unwrap_or(4)),
-        };
+        let mut group_bys = GroupBys::sized_like_last_row(map.size_hint().unwrap_or(4));
         while let Some(key) = map.next_key::<KeyStr<'de>>()? {
             let key = key.to_str()?;
-            match map.next_value::<OneOrMany>()? {
-                OneOrMany::One(value) => group_bys.push(key, value),
-                OneOrMany::Many(values) => group_bys.extend_key(key, values),
+            map.next_value_seed(ValuesInto {
+                group_bys: &mut group_bys,
+                key,
+            })?;
+        }
+        group_bys.remember_row_size();
+        Ok(group_bys)
+    }
+}
+
+/// Reads one key's values (a list of strings, or one string) straight into the text.
+struct ValuesInto<'g, 'k> {
+    group_bys: &'g mut GroupBys,
+    key: &'k str,
+}
+
+impl<'de> de::DeserializeSeed<'de> for ValuesInto<'_, '_> {
+    type Value = ();
+
+    fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<(), D::Error> {
+        deserializer.deserialize_any(self)
+    }
+}
+
+impl<'de> Visitor<'de> for ValuesInto<'_, '_> {
+    type Value = ();
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a string or a list of strings")
+    }
+
+    fn visit_str<E: de::Error>(self, value: &str) -> Result<(), E> {
+        self.group_bys.push(self.key, value);
+        Ok(())
+    }
+
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<(), A::Error> {
+        while let Some(value) = seq.next_element::<StrRef<'de>>()? {
+            self.group_bys.push(self.key, value.as_str());
+        }
+        Ok(())
+    }
+}
+
+/// A string value, borrowed from the input when it has no escapes.
+pub(crate) enum StrRef<'de> {
+    Borrowed(&'de str),
+    Owned(String),
+}
+
+impl StrRef<'_> {
+    pub(crate) fn as_str(&self) -> &str {
+        match self {
+            Self::Borrowed(s) => s,
+            Self::Owned(s) => s,
+        }
+    }
+}
+
+impl<'de> Deserialize<'de> for StrRef<'de> {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct StrVisitor;
+        impl<'de> Visitor<'de> for StrVisitor {
+            type Value = StrRef<'de>;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a string")
+            }
+            fn visit_borrowed_str<E: de::Error>(self, v: &'de str) -> Result<Self::Value, E> {
+                Ok(StrRef::Borrowed(v))
+            }
+            fn visit_str<E: de::Error>(self, v: &str) -> Result<Self::Value, E> {
+                Ok(StrRef::Owned(v.to_owned()))
+            }
+            fn visit_string<E: de::Error>(self, v: String) -> Result<Self::Value, E> {
+                Ok(StrRef::Owned(v))
             }
         }
-        Ok(group_bys)
+        deserializer.deserialize_str(StrVisitor)
     }
 }
 
@@ -218,7 +312,7 @@ pub fn with_readable_keys<R>(f: impl FnOnce() -> R) -> R {
 
 /// A map key, borrowed from the input when possible and not yet checked to be UTF-8:
 /// known field names are matched as bytes, which spares serde_json a UTF-8 validation of
-/// every key; only keys that are kept are checked (see [`KeyStr::into_string`]).
+/// every key; only keys that are kept are checked (see [`KeyStr::to_str`]).
 pub(crate) enum KeyStr<'de> {
     Borrowed(&'de [u8]),
     Owned(Vec<u8>),
@@ -275,44 +369,6 @@ impl<'de> Deserialize<'de> for KeyStr<'de> {
     }
 }
 
-/// A list of strings, or one string. A one-element list (the usual case) needs no `Vec`.
-enum OneOrMany {
-    One(String),
-    Many(Vec<String>),
-}
-
-impl<'de> Deserialize<'de> for OneOrMany {
-    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        struct ValuesVisitor;
-        impl<'de> Visitor<'de> for ValuesVisitor {
-            type Value = OneOrMany;
-            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                f.write_str("a string or a list of strings")
-            }
-            fn visit_str<E: de::Error>(self, v: &str) -> Result<OneOrMany, E> {
-                Ok(OneOrMany::One(v.to_owned()))
-            }
-            fn visit_string<E: de::Error>(self, v: String) -> Result<OneOrMany, E> {
-                Ok(OneOrMany::One(v))
-            }
-            fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<OneOrMany, A::Error> {
-                let Some(first) = seq.next_element::<String>()? else {
-                    return Ok(OneOrMany::Many(Vec::new()));
-                };
-                let Some(second) = seq.next_element::<String>()? else {
-                    return Ok(OneOrMany::One(first));
-                };
-                let mut values = vec![first, second];
-                while let Some(value) = seq.next_element::<String>()? {
-                    values.push(value);
-                }
-                Ok(OneOrMany::Many(values))
-            }
-        }
-        deserializer.deserialize_any(ValuesVisitor)
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -327,21 +383,35 @@ mod tests {
             g.keys().collect::<Vec<_>>(),
             ["client_service", "server_service"]
         );
+        assert_eq!(g.len(), 2);
         assert_eq!(g.get("client_service"), Some("web"));
-        assert_eq!(g.values("client_service"), ["web", "api"]);
-        assert_eq!(g.values("absent"), [] as [String; 0]);
+        assert_eq!(
+            g.values("client_service").collect::<Vec<_>>(),
+            ["web", "api"]
+        );
+        assert_eq!(g.values("absent").count(), 0);
+        let same: GroupBys = [
+            ("client_service", "web"),
+            ("client_service", "api"),
+            ("server_service", "db"),
+        ]
+        .into_iter()
+        .collect();
+        assert_eq!(g, same, "equality ignores the layout of the text");
     }
 
     #[test]
     fn round_trips_the_wire_form() {
-        let text = r#"{"server_service":["db"],"client_team":["net","sre"],"x":"one"}"#;
+        let text =
+            r#"{"server_service":["db"],"client_team":["net","sre"],"x":"one","e":["a\"b"]}"#;
         let g: GroupBys = serde_json::from_str(text).unwrap_or_else(|e| panic!("{e}"));
-        assert_eq!(g.values("client_team"), ["net", "sre"]);
+        assert_eq!(g.values("client_team").collect::<Vec<_>>(), ["net", "sre"]);
         assert_eq!(g.get("x"), Some("one"));
+        assert_eq!(g.get("e"), Some("a\"b"));
         let back = serde_json::to_string(&g).unwrap_or_else(|e| panic!("{e}"));
         assert_eq!(
             back,
-            r#"{"client_team":["net","sre"],"server_service":["db"],"x":["one"]}"#
+            r#"{"client_team":["net","sre"],"e":["a\"b"],"server_service":["db"],"x":["one"]}"#
         );
         let bad: Result<GroupBys, _> = serde_json::from_str(r#"{"a":[1]}"#);
         assert!(bad.is_err());

@@ -2,15 +2,14 @@
 
 use std::sync::Arc;
 
-use datadog_cnm_raw::types::{
-    ApiErrorResponse, SingleAggregatedConnectionResponseArray, SingleAggregatedDnsResponseArray,
-};
+use datadog_cnm_raw::types::ApiErrorResponse;
+use datadog_cnm_raw::{ConnectionPage, DnsPage};
 use datadog_cnm_raw::{Error as RawError, Seam};
 use serde::de::DeserializeOwned;
 
 use crate::client::Client;
 use crate::error::{ApiErrorDetail, Error, Result, excerpt, parse_error_body};
-use crate::model::{Connection, Connections, Dns, DnsRow};
+use crate::model::{Connections, Dns};
 use crate::query::Resolved;
 use crate::ratelimit::RateLimit;
 use crate::transport::{CallTransport, Outcome};
@@ -63,22 +62,17 @@ pub(crate) async fn connections(client: &Client, query: &Resolved) -> Result<Con
             let rate_limit = outcome
                 .rate_limit
                 .or_else(|| RateLimit::from_headers(response.headers()));
-            let rows: Vec<Connection> = response
-                .into_inner()
-                .data
-                .into_iter()
-                .map(Connection::from)
-                .collect();
+            let page = response.into_inner();
+            let rows = page.data;
             Ok(Connections {
                 truncated: rows.len() >= query.page_size(),
                 rows,
                 window: query.window,
                 rate_limit,
+                meta: page.meta,
             })
         }
-        Err(error) => {
-            Err(map_error::<SingleAggregatedConnectionResponseArray>(error, outcome, client).await)
-        }
+        Err(error) => Err(map_error::<ConnectionPage>(error, outcome, client).await),
     }
 }
 
@@ -92,22 +86,17 @@ pub(crate) async fn dns(client: &Client, query: &Resolved) -> Result<Dns> {
             let rate_limit = outcome
                 .rate_limit
                 .or_else(|| RateLimit::from_headers(response.headers()));
-            let rows: Vec<DnsRow> = response
-                .into_inner()
-                .data
-                .into_iter()
-                .map(DnsRow::from)
-                .collect();
+            let page = response.into_inner();
+            let rows = page.data;
             Ok(Dns {
                 truncated: rows.len() >= query.page_size(),
                 rows,
                 window: query.window,
                 rate_limit,
+                meta: page.meta,
             })
         }
-        Err(error) => {
-            Err(map_error::<SingleAggregatedDnsResponseArray>(error, outcome, client).await)
-        }
+        Err(error) => Err(map_error::<DnsPage>(error, outcome, client).await),
     }
 }
 

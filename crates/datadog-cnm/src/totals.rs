@@ -8,7 +8,7 @@
 //! `tcp_established_connections` and `tcp_closed_connections` (per-second rates), the two
 //! DNS latency percentiles, and DNS metrics under keys this version does not know.
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 
 use crate::model::{Connection, Connections, Dns, DnsMetrics, DnsRow, GroupBys};
 use crate::window::Window;
@@ -53,38 +53,36 @@ fn merge_rows<R>(
     merged
 }
 
-impl Connection {
-    /// This row with only its additive metrics (the others emptied).
-    fn additive_only(mut self) -> Self {
-        self.rtt_micro_seconds = None;
-        self.tcp_established_connections = None;
-        self.tcp_closed_connections = None;
-        self.other.clear();
-        self
-    }
+/// `row` with only its additive metrics (the others emptied).
+fn additive_only(mut row: Connection) -> Connection {
+    row.rtt_micro_seconds = None;
+    row.tcp_established_connections = None;
+    row.tcp_closed_connections = None;
+    row.other.clear();
+    row
+}
 
-    fn add_counts(&mut self, other: &Connection) {
-        add(&mut self.bytes_sent_by_client, other.bytes_sent_by_client);
-        add(&mut self.bytes_sent_by_server, other.bytes_sent_by_server);
-        add(
-            &mut self.packets_sent_by_client,
-            other.packets_sent_by_client,
-        );
-        add(
-            &mut self.packets_sent_by_server,
-            other.packets_sent_by_server,
-        );
-        add(&mut self.tcp_refusals, other.tcp_refusals);
-        add(&mut self.tcp_resets, other.tcp_resets);
-        add(&mut self.tcp_retransmits, other.tcp_retransmits);
-        add(&mut self.tcp_timeouts, other.tcp_timeouts);
-        add(&mut self.tcp_delivered_ce, other.tcp_delivered_ce);
-        add(&mut self.tcp_probe0_count, other.tcp_probe0_count);
-        add(&mut self.tcp_rcv_ooo_pack, other.tcp_rcv_ooo_pack);
-        add(&mut self.tcp_recovery_count, other.tcp_recovery_count);
-        add(&mut self.tcp_reord_seen, other.tcp_reord_seen);
-        add(&mut self.tcp_rto_count, other.tcp_rto_count);
-    }
+fn add_counts(total: &mut Connection, row: &Connection) {
+    add(&mut total.bytes_sent_by_client, row.bytes_sent_by_client);
+    add(&mut total.bytes_sent_by_server, row.bytes_sent_by_server);
+    add(
+        &mut total.packets_sent_by_client,
+        row.packets_sent_by_client,
+    );
+    add(
+        &mut total.packets_sent_by_server,
+        row.packets_sent_by_server,
+    );
+    add(&mut total.tcp_refusals, row.tcp_refusals);
+    add(&mut total.tcp_resets, row.tcp_resets);
+    add(&mut total.tcp_retransmits, row.tcp_retransmits);
+    add(&mut total.tcp_timeouts, row.tcp_timeouts);
+    add(&mut total.tcp_delivered_ce, row.tcp_delivered_ce);
+    add(&mut total.tcp_probe0_count, row.tcp_probe0_count);
+    add(&mut total.tcp_rcv_ooo_pack, row.tcp_rcv_ooo_pack);
+    add(&mut total.tcp_recovery_count, row.tcp_recovery_count);
+    add(&mut total.tcp_reord_seen, row.tcp_reord_seen);
+    add(&mut total.tcp_rto_count, row.tcp_rto_count);
 }
 
 impl Connections {
@@ -103,11 +101,11 @@ impl Connections {
         let rows = pages
             .clone()
             .into_iter()
-            .flat_map(|page| page.rows.iter().cloned().map(Connection::additive_only));
+            .flat_map(|page| page.rows.iter().cloned().map(additive_only));
         let rows = merge_rows(
             rows,
             |row| &row.group_bys,
-            |total, row| total.add_counts(&row),
+            |total, row| add_counts(total, &row),
         );
         let rate_limit = pages.into_iter().last().and_then(|p| p.rate_limit.clone());
         Some(Connections {
@@ -115,6 +113,7 @@ impl Connections {
             window,
             truncated,
             rate_limit,
+            meta: BTreeMap::new(),
         })
     }
 }
@@ -161,6 +160,7 @@ impl Dns {
             window,
             truncated,
             rate_limit,
+            meta: BTreeMap::new(),
         })
     }
 }

@@ -1,0 +1,336 @@
+//! One aggregated connection: the hand-written replacement of the row schema
+//! `SingleAggregatedConnectionResponseData`, with its attributes flattened in.
+//!
+//! A 7500-row page is 5–6 MB of JSON decoded into 7500 of these, so `cargo xtask codegen`
+//! swaps the generated row type for this one (progenitor `with_replacement`): it decodes
+//! in one pass, matches keys as bytes (in the order the server writes them), keeps a row's
+//! group-by values in one string, and keeps every member this version does not know
+//! rather than dropping it. The facade re-exports it, so a page is never converted.
+
+use std::collections::BTreeMap;
+use std::fmt;
+
+use serde::de::{self, DeserializeSeed, MapAccess, Visitor};
+use serde::ser::SerializeMap;
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
+
+use crate::group_bys::{GroupBys, KeyStr};
+
+/// The JSON:API resource type of a connection row.
+pub const CONNECTION_TYPE: &str = "aggregated_connection";
+
+/// Declares the metrics once: the struct fields, their wire names, and their slots.
+macro_rules! connection {
+    ($($(#[$doc:meta])* $index:literal $name:ident,)*) => {
+        /// Aggregated TCP traffic of one group over the query window.
+        ///
+        /// Every metric is optional: the API marks none as required. `rtt_micro_seconds` is
+        /// an average and the `tcp_*_connections` gauges are per-second rates; the other
+        /// metrics are counts that add up over adjacent windows.
+        ///
+        /// Serialized in the API's form (`{"attributes": {…}, "id": …, "type": …}`).
+        #[derive(Clone, Debug, Default, PartialEq, Eq)]
+        pub struct Connection {
+            /// The row's id, built by the server from the group-by values.
+            pub id: Option<String>,
+            /// The group-by values of this row.
+            pub group_bys: GroupBys,
+            $($(#[$doc])* pub $name: Option<i64>,)*
+            /// Attributes this version does not know, exactly as the server sent them.
+            pub other: BTreeMap<String, serde_json::Value>,
+            /// Members of the row object other than `attributes`, `id` and `type` (for
+            /// example JSON:API `meta` or `links`), and `type` itself when it is not
+            /// `aggregated_connection`.
+            pub meta: BTreeMap<String, serde_json::Value>,
+        }
+
+        impl Connection {
+            /// Wire names of the 17 metrics, in field order.
+            pub const METRICS: [&'static str; 17] = [$(stringify!($name)),*];
+
+            /// `(wire name, value)` of every metric, in field order.
+            pub fn metrics(&self) -> [(&'static str, Option<i64>); 17] {
+                [$((stringify!($name), self.$name)),*]
+            }
+
+            /// The field of metric number `index` (an index into [`Self::METRICS`]).
+            fn metric_slot(&mut self, index: usize) -> Option<&mut Option<i64>> {
+                // A `match` on literal indices compiles to a jump table.
+                match index {
+                    $($index => Some(&mut self.$name),)*
+                    _ => None,
+                }
+            }
+        }
+    };
+}
+
+connection! {
+    /// Bytes sent by the client.
+    0 bytes_sent_by_client,
+    /// Bytes sent by the server.
+    1 bytes_sent_by_server,
+    /// Packets sent by the client.
+    2 packets_sent_by_client,
+    /// Packets sent by the server.
+    3 packets_sent_by_server,
+    /// TCP smoothed round-trip time in microseconds (not additive).
+    4 rtt_micro_seconds,
+    /// TCP connections in a closed state, per second from the client (not additive).
+    5 tcp_closed_connections,
+    /// Segments acknowledged with the ECN Congestion Experienced mark.
+    6 tcp_delivered_ce,
+    /// TCP connections in an established state, per second from the client (not additive).
+    7 tcp_established_connections,
+    /// Zero-window probes sent.
+    8 tcp_probe0_count,
+    /// Packets received out of order.
+    9 tcp_rcv_ooo_pack,
+    /// Fast-recovery events.
+    10 tcp_recovery_count,
+    /// Connections refused by the server.
+    11 tcp_refusals,
+    /// Times reordering of sent packets was detected.
+    12 tcp_reord_seen,
+    /// Connections reset by the server.
+    13 tcp_resets,
+    /// Retransmits from the client.
+    14 tcp_retransmits,
+    /// Retransmission timeouts.
+    15 tcp_rto_count,
+    /// Connections that timed out, from the operating system's point of view.
+    16 tcp_timeouts,
+}
+
+impl Connection {
+    /// The first value of group `key`, e.g. `row.group("client_service")`.
+    pub fn group(&self, key: &str) -> Option<&str> {
+        self.group_bys.get(key)
+    }
+}
+
+impl<'de> Deserialize<'de> for Connection {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        deserializer.deserialize_map(RowVisitor)
+    }
+}
+
+struct RowVisitor;
+
+impl<'de> Visitor<'de> for RowVisitor {
+    type Value = Connection;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("an aggregated connection")
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Connection, A::Error> {
+        let mut row = Connection::default();
+        while let Some(key) = map.next_key::<KeyStr<'de>>()? {
+            match key.as_bytes() {
+                b"attributes" => map.next_value_seed(Attributes(&mut row))?,
+                b"id" => row.id = map.next_value()?,
+                b"type" => {
+                    // Compared as bytes; only an unexpected type is checked and kept.
+                    let kind = map.next_value::<Option<KeyStr<'de>>>()?;
+                    if let Some(kind) = kind.filter(|k| k.as_bytes() != CONNECTION_TYPE.as_bytes())
+                    {
+                        row.meta.insert("type".into(), kind.to_str()?.into());
+                    }
+                }
+                _ => {
+                    let key = key.to_str()?.to_owned();
+                    row.meta.insert(key, map.next_value()?);
+                }
+            }
+        }
+        Ok(row)
+    }
+}
+
+/// Decodes the `attributes` object (or `null`) into the row.
+struct Attributes<'r>(&'r mut Connection);
+
+impl<'de> DeserializeSeed<'de> for Attributes<'_> {
+    type Value = ();
+
+    fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<(), D::Error> {
+        deserializer.deserialize_option(self)
+    }
+}
+
+impl<'de> Visitor<'de> for Attributes<'_> {
+    type Value = ();
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("aggregated connection attributes")
+    }
+
+    fn visit_none<E: de::Error>(self) -> Result<(), E> {
+        Ok(())
+    }
+
+    fn visit_unit<E: de::Error>(self) -> Result<(), E> {
+        Ok(())
+    }
+
+    fn visit_some<D: Deserializer<'de>>(self, deserializer: D) -> Result<(), D::Error> {
+        deserializer.deserialize_map(self)
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
+        let row = self.0;
+        // The server writes the attributes in the same order on every row, so the metric
+        // after the previous one is almost always the next key: one comparison per key.
+        let mut guess = 0;
+        while let Some(key) = map.next_key::<KeyStr<'de>>()? {
+            let key = key.as_bytes();
+            let index = match Connection::METRICS.get(guess) {
+                Some(name) if name.as_bytes() == key => Some(guess),
+                _ => Connection::METRICS
+                    .iter()
+                    .position(|name| name.as_bytes() == key),
+            };
+            if let Some(index) = index {
+                guess = index + 1;
+                if let Some(slot) = row.metric_slot(index) {
+                    *slot = map.next_value_seed(Metric)?;
+                }
+            } else if key == b"group_bys" {
+                row.group_bys = map.next_value::<Option<GroupBys>>()?.unwrap_or_default();
+            } else {
+                let key = KeyStr::Borrowed(key).to_str()?.to_owned();
+                row.other.insert(key, map.next_value()?);
+            }
+        }
+        Ok(())
+    }
+}
+
+/// An `int64` metric or `null`, read with a single dispatch (cheaper than `Option<i64>`,
+/// which peeks at the input twice).
+pub(crate) struct Metric;
+
+impl<'de> DeserializeSeed<'de> for Metric {
+    type Value = Option<i64>;
+
+    fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<Option<i64>, D::Error> {
+        deserializer.deserialize_any(self)
+    }
+}
+
+impl<'de> Visitor<'de> for Metric {
+    type Value = Option<i64>;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("an int64 metric or null")
+    }
+
+    fn visit_i64<E: de::Error>(self, v: i64) -> Result<Option<i64>, E> {
+        Ok(Some(v))
+    }
+
+    fn visit_u64<E: de::Error>(self, v: u64) -> Result<Option<i64>, E> {
+        i64::try_from(v)
+            .map(Some)
+            .map_err(|_| E::invalid_value(de::Unexpected::Unsigned(v), &self))
+    }
+
+    fn visit_unit<E: de::Error>(self) -> Result<Option<i64>, E> {
+        Ok(None)
+    }
+
+    fn visit_none<E: de::Error>(self) -> Result<Option<i64>, E> {
+        Ok(None)
+    }
+
+    fn visit_some<D: Deserializer<'de>>(self, deserializer: D) -> Result<Option<i64>, D::Error> {
+        deserializer.deserialize_any(self)
+    }
+}
+
+impl Serialize for Connection {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        struct AttributesOf<'a>(&'a Connection);
+        impl Serialize for AttributesOf<'_> {
+            fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+                let row = self.0;
+                let mut map = serializer.serialize_map(None)?;
+                if !row.group_bys.is_empty() {
+                    map.serialize_entry("group_bys", &row.group_bys)?;
+                }
+                for (name, value) in row.metrics() {
+                    if let Some(value) = value {
+                        map.serialize_entry(name, &value)?;
+                    }
+                }
+                for (key, value) in &row.other {
+                    map.serialize_entry(key, value)?;
+                }
+                map.end()
+            }
+        }
+        serialize_row(
+            serializer,
+            &AttributesOf(self),
+            self.id.as_deref(),
+            &self.meta,
+            CONNECTION_TYPE,
+        )
+    }
+}
+
+/// `{"attributes": …, "id": …, "type": …, <meta>…}`, the JSON:API row shape of both
+/// endpoints.
+pub(crate) fn serialize_row<S: Serializer>(
+    serializer: S,
+    attributes: &impl Serialize,
+    id: Option<&str>,
+    meta: &BTreeMap<String, serde_json::Value>,
+    default_type: &str,
+) -> Result<S::Ok, S::Error> {
+    let mut map = serializer.serialize_map(None)?;
+    map.serialize_entry("attributes", attributes)?;
+    if let Some(id) = id {
+        map.serialize_entry("id", id)?;
+    }
+    match meta.get("type") {
+        Some(kind) => map.serialize_entry("type", kind)?,
+        None => map.serialize_entry("type", default_type)?,
+    }
+    for (key, value) in meta.iter().filter(|(key, _)| *key != "type") {
+        map.serialize_entry(key, value)?;
+    }
+    map.end()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn decodes_out_of_order_keys_unknown_members_and_nulls() {
+        let text = r#"{"type":"aggregated_connection","id":"x","links":{"self":"/x"},
+            "attributes":{"tcp_timeouts":6,"group_bys":{"client_service":["web"]},"bytes_sent_by_client":1,
+            "new_metric":2,"rtt_micro_seconds":null}}"#;
+        let row: Connection = serde_json::from_str(text).unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(row.bytes_sent_by_client, Some(1));
+        assert_eq!(row.tcp_timeouts, Some(6));
+        assert_eq!(row.rtt_micro_seconds, None);
+        assert_eq!(row.group("client_service"), Some("web"));
+        assert_eq!(row.other.get("new_metric"), Some(&serde_json::json!(2)));
+        assert_eq!(
+            row.meta.get("links"),
+            Some(&serde_json::json!({"self": "/x"}))
+        );
+        assert!(!row.meta.contains_key("type"));
+
+        let empty: Connection = serde_json::from_str(r#"{"attributes":null,"type":"other"}"#)
+            .unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(empty.meta.get("type"), Some(&serde_json::json!("other")));
+
+        let back = serde_json::to_value(&row).unwrap_or_else(|e| panic!("{e}"));
+        let again: Connection = serde_json::from_value(back).unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(again, row);
+    }
+}

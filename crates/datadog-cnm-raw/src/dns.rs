@@ -1,0 +1,481 @@
+//! One aggregated DNS row: the hand-written replacement of the row schema
+//! `SingleAggregatedDnsResponseData`, with its attributes flattened in (see
+//! `connection.rs` for why rows are hand-written).
+
+use std::collections::BTreeMap;
+use std::fmt;
+
+use serde::de::{self, DeserializeSeed, IgnoredAny, MapAccess, SeqAccess, Visitor};
+use serde::ser::SerializeMap;
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
+
+use crate::connection::{Metric, serialize_row};
+use crate::group_bys::{GroupBys, KeyStr, StrRef};
+use crate::metric_key::DnsMetricKey;
+
+/// The JSON:API resource type of a DNS row.
+pub const DNS_TYPE: &str = "aggregated_dns";
+
+/// Aggregated DNS traffic of one group over the query window.
+///
+/// Serialized in the API's form (`{"attributes": {"group_bys": [{"key", "value"}…],
+/// "metrics": [{"key", "value"}…]}, "id": …, "type": …}`).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct DnsRow {
+    /// The row's id, built by the server from the group-by values.
+    pub id: Option<String>,
+    /// The group-by values of this row (one value per key).
+    pub group_bys: GroupBys,
+    /// The metrics.
+    pub metrics: DnsMetrics,
+    /// Attributes this version does not know, exactly as the server sent them.
+    pub other: BTreeMap<String, serde_json::Value>,
+    /// Members of the row object other than `attributes`, `id` and `type`, and `type`
+    /// itself when it is not `aggregated_dns`.
+    pub meta: BTreeMap<String, serde_json::Value>,
+}
+
+impl DnsRow {
+    /// The value of group `key`, e.g. `row.group("network.dns_query")`.
+    pub fn group(&self, key: &str) -> Option<&str> {
+        self.group_bys.get(key)
+    }
+}
+
+impl<'de> Deserialize<'de> for DnsRow {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        deserializer.deserialize_map(RowVisitor)
+    }
+}
+
+struct RowVisitor;
+
+impl<'de> Visitor<'de> for RowVisitor {
+    type Value = DnsRow;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("an aggregated DNS row")
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<DnsRow, A::Error> {
+        let mut row = DnsRow::default();
+        while let Some(key) = map.next_key::<KeyStr<'de>>()? {
+            match key.as_bytes() {
+                b"attributes" => map.next_value_seed(Attributes(&mut row))?,
+                b"id" => row.id = map.next_value()?,
+                b"type" => {
+                    // Compared as bytes; only an unexpected type is checked and kept.
+                    let kind = map.next_value::<Option<KeyStr<'de>>>()?;
+                    if let Some(kind) = kind.filter(|k| k.as_bytes() != DNS_TYPE.as_bytes()) {
+                        row.meta.insert("type".into(), kind.to_str()?.into());
+                    }
+                }
+                _ => {
+                    let key = key.to_str()?.to_owned();
+                    row.meta.insert(key, map.next_value()?);
+                }
+            }
+        }
+        Ok(row)
+    }
+}
+
+/// Decodes the `attributes` object (or `null`) into the row.
+struct Attributes<'r>(&'r mut DnsRow);
+
+impl<'de> DeserializeSeed<'de> for Attributes<'_> {
+    type Value = ();
+
+    fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<(), D::Error> {
+        deserializer.deserialize_option(self)
+    }
+}
+
+impl<'de> Visitor<'de> for Attributes<'_> {
+    type Value = ();
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("aggregated DNS attributes")
+    }
+
+    fn visit_none<E: de::Error>(self) -> Result<(), E> {
+        Ok(())
+    }
+
+    fn visit_unit<E: de::Error>(self) -> Result<(), E> {
+        Ok(())
+    }
+
+    fn visit_some<D: Deserializer<'de>>(self, deserializer: D) -> Result<(), D::Error> {
+        deserializer.deserialize_map(self)
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
+        let row = self.0;
+        while let Some(key) = map.next_key::<KeyStr<'de>>()? {
+            match key.as_bytes() {
+                b"group_bys" => map.next_value_seed(GroupByList(&mut row.group_bys))?,
+                b"metrics" => map.next_value_seed(MetricList(&mut row.metrics))?,
+                _ => {
+                    let other = key.to_str()?.to_owned();
+                    row.other.insert(other, map.next_value()?);
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
+impl Serialize for DnsRow {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        struct AttributesOf<'a>(&'a DnsRow);
+        impl Serialize for AttributesOf<'_> {
+            fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+                #[derive(Serialize)]
+                struct Item<'a, V> {
+                    key: &'a str,
+                    value: V,
+                }
+                let row = self.0;
+                let group_bys: Vec<Item<'_, &str>> = row
+                    .group_bys
+                    .iter()
+                    .map(|(key, value)| Item { key, value })
+                    .collect();
+                let metrics: Vec<Item<'_, i64>> = DnsMetricKey::KNOWN
+                    .iter()
+                    .zip(row.metrics.known())
+                    .filter_map(|(key, value)| {
+                        Some(Item {
+                            key: key.as_str(),
+                            value: value?,
+                        })
+                    })
+                    .chain(row.metrics.other.iter().filter_map(|(key, value)| {
+                        Some(Item {
+                            key,
+                            value: (*value)?,
+                        })
+                    }))
+                    .collect();
+                let mut map = serializer.serialize_map(None)?;
+                if !group_bys.is_empty() {
+                    map.serialize_entry("group_bys", &group_bys)?;
+                }
+                if !metrics.is_empty() {
+                    map.serialize_entry("metrics", &metrics)?;
+                }
+                for (key, value) in &row.other {
+                    map.serialize_entry(key, value)?;
+                }
+                map.end()
+            }
+        }
+        serialize_row(
+            serializer,
+            &AttributesOf(self),
+            self.id.as_deref(),
+            &self.meta,
+            DNS_TYPE,
+        )
+    }
+}
+
+/// The metrics of one DNS row, one field per key the API documents.
+///
+/// Keys this version does not know are kept in [`DnsMetrics::other`], never dropped. On
+/// the wire this is a list of `{"key": …, "value": …}` objects.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Hash)]
+pub struct DnsMetrics {
+    /// `dns_total_requests`: requests made by the client.
+    pub total_requests: Option<i64>,
+    /// `dns_failures`: timeouts and errors.
+    pub failures: Option<i64>,
+    /// `dns_successful_responses`.
+    pub successful_responses: Option<i64>,
+    /// `dns_failed_responses`.
+    pub failed_responses: Option<i64>,
+    /// `dns_timeouts`.
+    pub timeouts: Option<i64>,
+    /// `dns_responses.nxdomain`: responses with the NXDOMAIN code.
+    pub nxdomain: Option<i64>,
+    /// `dns_responses.servfail`: responses with the SERVFAIL code.
+    pub servfail: Option<i64>,
+    /// `dns_responses.other`: responses with other error codes.
+    pub other_errors: Option<i64>,
+    /// `dns_success_latency_percentile` (not additive).
+    pub success_latency_percentile: Option<i64>,
+    /// `dns_failure_latency_percentile` (not additive).
+    pub failure_latency_percentile: Option<i64>,
+    /// Metrics under keys this version does not know, by key.
+    pub other: BTreeMap<String, Option<i64>>,
+}
+
+impl DnsMetrics {
+    /// The known metrics' fields in [`DnsMetricKey::KNOWN`] order.
+    pub(crate) fn known_mut(&mut self) -> [&mut Option<i64>; 10] {
+        [
+            &mut self.total_requests,
+            &mut self.failures,
+            &mut self.successful_responses,
+            &mut self.failed_responses,
+            &mut self.timeouts,
+            &mut self.nxdomain,
+            &mut self.servfail,
+            &mut self.other_errors,
+            &mut self.success_latency_percentile,
+            &mut self.failure_latency_percentile,
+        ]
+    }
+
+    /// The known metrics in [`DnsMetricKey::KNOWN`] order.
+    fn known(&self) -> [Option<i64>; 10] {
+        [
+            self.total_requests,
+            self.failures,
+            self.successful_responses,
+            self.failed_responses,
+            self.timeouts,
+            self.nxdomain,
+            self.servfail,
+            self.other_errors,
+            self.success_latency_percentile,
+            self.failure_latency_percentile,
+        ]
+    }
+
+    /// The value of metric `key` (known or not).
+    pub fn get(&self, key: &DnsMetricKey) -> Option<i64> {
+        match DnsMetricKey::KNOWN.iter().position(|known| known == key) {
+            Some(index) => self.known()[index],
+            None => self.other.get(key.as_str()).copied().flatten(),
+        }
+    }
+
+    /// Set metric `key` to `value`; unknown keys go to [`DnsMetrics::other`].
+    pub fn set(&mut self, key: DnsMetricKey, value: Option<i64>) {
+        let index = DnsMetricKey::KNOWN.iter().position(|known| *known == key);
+        match index.and_then(|index| self.known_mut().into_iter().nth(index)) {
+            Some(slot) => *slot = value,
+            None => {
+                self.other.insert(key.as_str().to_owned(), value);
+            }
+        }
+    }
+
+    /// `(key, value)` of every metric present, known keys first in API order.
+    pub fn iter(&self) -> impl Iterator<Item = (DnsMetricKey, i64)> + '_ {
+        let known = DnsMetricKey::KNOWN.into_iter().zip(self.known());
+        let other = self
+            .other
+            .iter()
+            .map(|(k, v)| (DnsMetricKey::Other(k.clone()), *v));
+        known
+            .chain(other)
+            .filter_map(|(key, value)| Some((key, value?)))
+    }
+}
+
+impl Serialize for DnsMetrics {
+    /// As a map from wire key to value (a readable form for output; the wire list form is
+    /// written by [`DnsAttributes`]).
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut map = serializer.serialize_map(None)?;
+        for (key, value) in DnsMetricKey::KNOWN.iter().zip(self.known()) {
+            map.serialize_entry(key.as_str(), &value)?;
+        }
+        for (key, value) in &self.other {
+            map.serialize_entry(key, value)?;
+        }
+        map.end()
+    }
+}
+
+impl<'de> Deserialize<'de> for DnsMetrics {
+    /// From the map form written by `Serialize`.
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let map = BTreeMap::<String, Option<i64>>::deserialize(deserializer)?;
+        let mut metrics = DnsMetrics::default();
+        for (key, value) in map {
+            metrics.set(DnsMetricKey::from(key), value);
+        }
+        Ok(metrics)
+    }
+}
+
+/// `[{"key": "network.dns_query", "value": "example.com"}, …]` (or `null`) into a row's
+/// group-bys.
+struct GroupByList<'g>(&'g mut GroupBys);
+
+impl<'de> DeserializeSeed<'de> for GroupByList<'_> {
+    type Value = ();
+
+    fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<(), D::Error> {
+        deserializer.deserialize_option(self)
+    }
+}
+
+impl<'de> Visitor<'de> for GroupByList<'_> {
+    type Value = ();
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a list of {key, value} group-by items")
+    }
+
+    fn visit_none<E: de::Error>(self) -> Result<(), E> {
+        Ok(())
+    }
+
+    fn visit_unit<E: de::Error>(self) -> Result<(), E> {
+        Ok(())
+    }
+
+    fn visit_some<D: Deserializer<'de>>(self, deserializer: D) -> Result<(), D::Error> {
+        deserializer.deserialize_seq(self)
+    }
+
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<(), A::Error> {
+        let mut group_bys = GroupBys::sized_like_last_row(seq.size_hint().unwrap_or(2));
+        while let Some(item) = seq.next_element::<KeyValue<'de, StrRef<'de>>>()? {
+            // An item without a key or value is kept under the empty string.
+            let key = item.key.as_ref().map_or(Ok(""), KeyStr::to_str)?;
+            group_bys.push(key, item.value.as_ref().map_or("", StrRef::as_str));
+        }
+        group_bys.remember_row_size();
+        *self.0 = group_bys;
+        Ok(())
+    }
+}
+
+/// `[{"key": "dns_total_requests", "value": 100}, …]` (or `null`) into a row's metrics.
+struct MetricList<'m>(&'m mut DnsMetrics);
+
+impl<'de> DeserializeSeed<'de> for MetricList<'_> {
+    type Value = ();
+
+    fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<(), D::Error> {
+        deserializer.deserialize_option(self)
+    }
+}
+
+impl<'de> Visitor<'de> for MetricList<'_> {
+    type Value = ();
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a list of {key, value} metric items")
+    }
+
+    fn visit_none<E: de::Error>(self) -> Result<(), E> {
+        Ok(())
+    }
+
+    fn visit_unit<E: de::Error>(self) -> Result<(), E> {
+        Ok(())
+    }
+
+    fn visit_some<D: Deserializer<'de>>(self, deserializer: D) -> Result<(), D::Error> {
+        deserializer.deserialize_seq(self)
+    }
+
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<(), A::Error> {
+        // The server lists the metrics in the same order on every row: try the key after
+        // the previous one first, and match known keys as bytes, without allocating.
+        let mut guess = 0;
+        while let Some(item) = seq.next_element::<KeyValue<'de, MetricValue>>()? {
+            let value = item.value.and_then(|v| v.0);
+            let bytes = item.key.as_ref().map_or(&b""[..], KeyStr::as_bytes);
+            let known = &DnsMetricKey::KNOWN;
+            let index = match known.get(guess) {
+                Some(key) if key.as_str().as_bytes() == bytes => Some(guess),
+                _ => known
+                    .iter()
+                    .position(|key| key.as_str().as_bytes() == bytes),
+            };
+            match index.and_then(|index| Some((index, self.0.known_mut().into_iter().nth(index)?)))
+            {
+                Some((index, slot)) => {
+                    guess = index + 1;
+                    *slot = value;
+                }
+                None => {
+                    let key = item.key.as_ref().map_or(Ok(""), KeyStr::to_str)?;
+                    self.0.other.insert(key.to_owned(), value);
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
+/// A metric value read with [`Metric`].
+struct MetricValue(Option<i64>);
+
+impl<'de> Deserialize<'de> for MetricValue {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        Metric.deserialize(deserializer).map(MetricValue)
+    }
+}
+
+/// One `{"key": …, "value": …}` item; other fields of the item are skipped.
+struct KeyValue<'de, V> {
+    key: Option<KeyStr<'de>>,
+    value: Option<V>,
+}
+
+impl<'de, V: Deserialize<'de>> Deserialize<'de> for KeyValue<'de, V> {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct ItemVisitor<V>(std::marker::PhantomData<V>);
+        impl<'de, V: Deserialize<'de>> Visitor<'de> for ItemVisitor<V> {
+            type Value = KeyValue<'de, V>;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a {key, value} object")
+            }
+            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+                let mut item = KeyValue {
+                    key: None,
+                    value: None,
+                };
+                while let Some(field) = map.next_key::<KeyStr<'de>>()? {
+                    match field.as_bytes() {
+                        // The key is a string value; read it as bytes, like a map key.
+                        b"key" => item.key = Some(map.next_value()?),
+                        b"value" => item.value = Some(map.next_value()?),
+                        _ => {
+                            map.next_value::<IgnoredAny>()?;
+                        }
+                    }
+                }
+                Ok(item)
+            }
+        }
+        deserializer.deserialize_map(ItemVisitor(std::marker::PhantomData))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn decodes_lists_unknown_keys_and_round_trips() {
+        let text = r#"{"attributes":{"group_bys":[{"key":"network.dns_query","value":"a.example","origin":"x"}],
+            "metrics":[{"key":"dns_total_requests","value":12},{"key":"dns_responses.refused","value":2,"unit":"count"},
+            {"key":"dns_timeouts","value":null}],"sampled":true},"id":"q","type":"aggregated_dns"}"#;
+        let row: DnsRow = serde_json::from_str(text).unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(row.group("network.dns_query"), Some("a.example"));
+        assert_eq!(row.metrics.total_requests, Some(12));
+        assert_eq!(row.metrics.timeouts, None);
+        assert_eq!(
+            row.metrics.other.get("dns_responses.refused"),
+            Some(&Some(2))
+        );
+        assert_eq!(row.other.get("sampled"), Some(&serde_json::json!(true)));
+        let back = serde_json::to_value(&row).unwrap_or_else(|e| panic!("{e}"));
+        let again: DnsRow = serde_json::from_value(back).unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(again, row);
+        let empty: DnsRow =
+            serde_json::from_str(r#"{"attributes":{"group_bys":null,"metrics":null}}"#)
+                .unwrap_or_else(|e| panic!("{e}"));
+        assert!(empty.group_bys.is_empty() && empty.metrics == DnsMetrics::default());
+    }
+}
