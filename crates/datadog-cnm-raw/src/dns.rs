@@ -278,7 +278,7 @@ impl DnsMetrics {
 
 impl Serialize for DnsMetrics {
     /// As a map from wire key to value (a readable form for output; the wire list form is
-    /// written by [`DnsAttributes`]).
+    /// written by [`DnsRow`]).
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         let mut map = serializer.serialize_map(None)?;
         for (key, value) in DnsMetricKey::KNOWN.iter().zip(self.known()) {
