@@ -44,6 +44,15 @@ async fn run(script: Vec<Step>, policy: RetryPolicy, timeout: Duration) -> Run {
     }
 }
 
+/// A client of `server` on the real clock, with random jitter.
+fn real_clock_client(server: &ScriptedServer, policy: RetryPolicy) -> Client {
+    Client::builder()
+        .base_url(server.url())
+        .map(|b| b.api_key("k").app_key("a").retry(policy))
+        .and_then(|b| b.build())
+        .unwrap_or_else(|e| panic!("{e}"))
+}
+
 async fn run_default(script: Vec<Step>) -> Run {
     run(script, RetryPolicy::default(), Duration::from_secs(5)).await
 }
@@ -349,11 +358,7 @@ async fn concurrent_requests_share_one_reset_and_retry_in_one_wave() {
         )
     };
     let server = ScriptedServer::start((0..8).map(|_| limited()).collect(), Step::ok()).await;
-    let client = Client::builder()
-        .base_url(server.url())
-        .map(|b| b.api_key("k").app_key("a"))
-        .and_then(|b| b.build())
-        .unwrap_or_else(|e| panic!("{e}"));
+    let client = real_clock_client(&server, RetryPolicy::default());
     let tasks: Vec<_> = (0..8)
         .map(|_| {
             let client = client.clone();
@@ -392,11 +397,7 @@ async fn the_wait_really_happens() {
         LIMITED,
     );
     let server = ScriptedServer::start(vec![limited], Step::ok()).await;
-    let client = Client::builder()
-        .base_url(server.url())
-        .map(|b| b.api_key("k").app_key("a"))
-        .and_then(|b| b.build())
-        .unwrap_or_else(|e| panic!("{e}"));
+    let client = real_clock_client(&server, RetryPolicy::default());
     let result = client.dns().send().await;
     assert!(result.is_ok(), "{:?}", result.err());
     let hits = server.hits();
@@ -416,11 +417,7 @@ async fn a_429_holds_back_the_clients_other_requests() {
         LIMITED,
     );
     let server = ScriptedServer::start(vec![limited], Step::ok()).await;
-    let client = Client::builder()
-        .base_url(server.url())
-        .map(|b| b.api_key("k").app_key("a").retry(RetryPolicy::disabled()))
-        .and_then(|b| b.build())
-        .unwrap_or_else(|e| panic!("{e}"));
+    let client = real_clock_client(&server, RetryPolicy::disabled());
     let first = client.connections().send().await;
     assert!(
         matches!(first, Err(Error::RateLimited { attempts: 1, .. })),

@@ -15,6 +15,7 @@ use serde::ser::SerializeMap;
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 use crate::group_bys::{GroupBys, KeyStr};
+use crate::row::{Row, deserialize_row, serialize_row};
 
 /// The JSON:API resource type of a connection row.
 pub const CONNECTION_TYPE: &str = "aggregated_connection";
@@ -111,75 +112,24 @@ impl Connection {
 
 impl<'de> Deserialize<'de> for Connection {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        deserializer.deserialize_map(RowVisitor)
+        deserialize_row(deserializer)
     }
 }
 
-struct RowVisitor;
+impl Row for Connection {
+    const TYPE: &'static str = CONNECTION_TYPE;
+    const WHAT: &'static str = "an aggregated connection";
 
-impl<'de> Visitor<'de> for RowVisitor {
-    type Value = Connection;
-
-    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("an aggregated connection")
+    fn id_mut(&mut self) -> &mut Option<String> {
+        &mut self.id
     }
 
-    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Connection, A::Error> {
-        let mut row = Connection::default();
-        while let Some(key) = map.next_key::<KeyStr<'de>>()? {
-            match key.as_bytes() {
-                b"attributes" => map.next_value_seed(Attributes(&mut row))?,
-                b"id" => row.id = map.next_value()?,
-                b"type" => {
-                    // Compared as bytes; only an unexpected type is checked and kept.
-                    let kind = map.next_value::<Option<KeyStr<'de>>>()?;
-                    if let Some(kind) = kind.filter(|k| k.as_bytes() != CONNECTION_TYPE.as_bytes())
-                    {
-                        row.meta.insert("type".into(), kind.to_str()?.into());
-                    }
-                }
-                _ => {
-                    let key = key.to_str()?.to_owned();
-                    row.meta.insert(key, map.next_value()?);
-                }
-            }
-        }
-        Ok(row)
-    }
-}
-
-/// Decodes the `attributes` object (or `null`) into the row.
-struct Attributes<'r>(&'r mut Connection);
-
-impl<'de> DeserializeSeed<'de> for Attributes<'_> {
-    type Value = ();
-
-    fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<(), D::Error> {
-        deserializer.deserialize_option(self)
-    }
-}
-
-impl<'de> Visitor<'de> for Attributes<'_> {
-    type Value = ();
-
-    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("aggregated connection attributes")
+    fn meta_mut(&mut self) -> &mut BTreeMap<String, serde_json::Value> {
+        &mut self.meta
     }
 
-    fn visit_none<E: de::Error>(self) -> Result<(), E> {
-        Ok(())
-    }
-
-    fn visit_unit<E: de::Error>(self) -> Result<(), E> {
-        Ok(())
-    }
-
-    fn visit_some<D: Deserializer<'de>>(self, deserializer: D) -> Result<(), D::Error> {
-        deserializer.deserialize_map(self)
-    }
-
-    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
-        let row = self.0;
+    fn read_attributes<'de, A: MapAccess<'de>>(&mut self, mut map: A) -> Result<(), A::Error> {
+        let row = self;
         // The server writes the attributes in the same order on every row, so the metric
         // after the previous one is almost always the next key: one comparison per key.
         let mut guess = 0;
@@ -278,30 +228,6 @@ impl Serialize for Connection {
             CONNECTION_TYPE,
         )
     }
-}
-
-/// `{"attributes": …, "id": …, "type": …, <meta>…}`, the JSON:API row shape of both
-/// endpoints.
-pub(crate) fn serialize_row<S: Serializer>(
-    serializer: S,
-    attributes: &impl Serialize,
-    id: Option<&str>,
-    meta: &BTreeMap<String, serde_json::Value>,
-    default_type: &str,
-) -> Result<S::Ok, S::Error> {
-    let mut map = serializer.serialize_map(None)?;
-    map.serialize_entry("attributes", attributes)?;
-    if let Some(id) = id {
-        map.serialize_entry("id", id)?;
-    }
-    match meta.get("type") {
-        Some(kind) => map.serialize_entry("type", kind)?,
-        None => map.serialize_entry("type", default_type)?,
-    }
-    for (key, value) in meta.iter().filter(|(key, _)| *key != "type") {
-        map.serialize_entry(key, value)?;
-    }
-    map.end()
 }
 
 #[cfg(test)]

@@ -5,13 +5,14 @@
 use std::collections::BTreeMap;
 use std::fmt;
 
-use serde::de::{self, DeserializeSeed, IgnoredAny, MapAccess, SeqAccess, Visitor};
+use serde::de::{DeserializeSeed, IgnoredAny, MapAccess, SeqAccess, Visitor};
 use serde::ser::SerializeMap;
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
-use crate::connection::{Metric, serialize_row};
+use crate::connection::Metric;
 use crate::group_bys::{GroupBys, KeyStr, StrRef};
 use crate::metric_key::DnsMetricKey;
+use crate::row::{OrNull, Row, deserialize_row, serialize_row};
 
 /// The JSON:API resource type of a DNS row.
 pub const DNS_TYPE: &str = "aggregated_dns";
@@ -44,81 +45,30 @@ impl DnsRow {
 
 impl<'de> Deserialize<'de> for DnsRow {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        deserializer.deserialize_map(RowVisitor)
+        deserialize_row(deserializer)
     }
 }
 
-struct RowVisitor;
+impl Row for DnsRow {
+    const TYPE: &'static str = DNS_TYPE;
+    const WHAT: &'static str = "an aggregated DNS row";
 
-impl<'de> Visitor<'de> for RowVisitor {
-    type Value = DnsRow;
-
-    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("an aggregated DNS row")
+    fn id_mut(&mut self) -> &mut Option<String> {
+        &mut self.id
     }
 
-    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<DnsRow, A::Error> {
-        let mut row = DnsRow::default();
+    fn meta_mut(&mut self) -> &mut BTreeMap<String, serde_json::Value> {
+        &mut self.meta
+    }
+
+    fn read_attributes<'de, A: MapAccess<'de>>(&mut self, mut map: A) -> Result<(), A::Error> {
         while let Some(key) = map.next_key::<KeyStr<'de>>()? {
             match key.as_bytes() {
-                b"attributes" => map.next_value_seed(Attributes(&mut row))?,
-                b"id" => row.id = map.next_value()?,
-                b"type" => {
-                    // Compared as bytes; only an unexpected type is checked and kept.
-                    let kind = map.next_value::<Option<KeyStr<'de>>>()?;
-                    if let Some(kind) = kind.filter(|k| k.as_bytes() != DNS_TYPE.as_bytes()) {
-                        row.meta.insert("type".into(), kind.to_str()?.into());
-                    }
-                }
-                _ => {
-                    let key = key.to_str()?.to_owned();
-                    row.meta.insert(key, map.next_value()?);
-                }
-            }
-        }
-        Ok(row)
-    }
-}
-
-/// Decodes the `attributes` object (or `null`) into the row.
-struct Attributes<'r>(&'r mut DnsRow);
-
-impl<'de> DeserializeSeed<'de> for Attributes<'_> {
-    type Value = ();
-
-    fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<(), D::Error> {
-        deserializer.deserialize_option(self)
-    }
-}
-
-impl<'de> Visitor<'de> for Attributes<'_> {
-    type Value = ();
-
-    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("aggregated DNS attributes")
-    }
-
-    fn visit_none<E: de::Error>(self) -> Result<(), E> {
-        Ok(())
-    }
-
-    fn visit_unit<E: de::Error>(self) -> Result<(), E> {
-        Ok(())
-    }
-
-    fn visit_some<D: Deserializer<'de>>(self, deserializer: D) -> Result<(), D::Error> {
-        deserializer.deserialize_map(self)
-    }
-
-    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
-        let row = self.0;
-        while let Some(key) = map.next_key::<KeyStr<'de>>()? {
-            match key.as_bytes() {
-                b"group_bys" => map.next_value_seed(GroupByList(&mut row.group_bys))?,
-                b"metrics" => map.next_value_seed(MetricList(&mut row.metrics))?,
+                b"group_bys" => map.next_value_seed(OrNull(GroupByList(&mut self.group_bys)))?,
+                b"metrics" => map.next_value_seed(OrNull(MetricList(&mut self.metrics)))?,
                 _ => {
                     let other = key.to_str()?.to_owned();
-                    row.other.insert(other, map.next_value()?);
+                    self.other.insert(other, map.next_value()?);
                 }
             }
         }
@@ -303,7 +253,7 @@ impl<'de> Deserialize<'de> for DnsMetrics {
     }
 }
 
-/// `[{"key": "network.dns_query", "value": "example.com"}, …]` (or `null`) into a row's
+/// `[{"key": "network.dns_query", "value": "example.com"}, …]` into a row's
 /// group-bys.
 struct GroupByList<'g>(&'g mut GroupBys);
 
@@ -311,7 +261,7 @@ impl<'de> DeserializeSeed<'de> for GroupByList<'_> {
     type Value = ();
 
     fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<(), D::Error> {
-        deserializer.deserialize_option(self)
+        deserializer.deserialize_seq(self)
     }
 }
 
@@ -320,18 +270,6 @@ impl<'de> Visitor<'de> for GroupByList<'_> {
 
     fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str("a list of {key, value} group-by items")
-    }
-
-    fn visit_none<E: de::Error>(self) -> Result<(), E> {
-        Ok(())
-    }
-
-    fn visit_unit<E: de::Error>(self) -> Result<(), E> {
-        Ok(())
-    }
-
-    fn visit_some<D: Deserializer<'de>>(self, deserializer: D) -> Result<(), D::Error> {
-        deserializer.deserialize_seq(self)
     }
 
     fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<(), A::Error> {
@@ -347,14 +285,14 @@ impl<'de> Visitor<'de> for GroupByList<'_> {
     }
 }
 
-/// `[{"key": "dns_total_requests", "value": 100}, …]` (or `null`) into a row's metrics.
+/// `[{"key": "dns_total_requests", "value": 100}, …]` into a row's metrics.
 struct MetricList<'m>(&'m mut DnsMetrics);
 
 impl<'de> DeserializeSeed<'de> for MetricList<'_> {
     type Value = ();
 
     fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<(), D::Error> {
-        deserializer.deserialize_option(self)
+        deserializer.deserialize_seq(self)
     }
 }
 
@@ -363,18 +301,6 @@ impl<'de> Visitor<'de> for MetricList<'_> {
 
     fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str("a list of {key, value} metric items")
-    }
-
-    fn visit_none<E: de::Error>(self) -> Result<(), E> {
-        Ok(())
-    }
-
-    fn visit_unit<E: de::Error>(self) -> Result<(), E> {
-        Ok(())
-    }
-
-    fn visit_some<D: Deserializer<'de>>(self, deserializer: D) -> Result<(), D::Error> {
-        deserializer.deserialize_seq(self)
     }
 
     fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<(), A::Error> {

@@ -42,6 +42,7 @@ mod dns;
 mod group_bys;
 mod metric_key;
 mod page;
+mod row;
 mod seam;
 
 #[rustfmt::skip]

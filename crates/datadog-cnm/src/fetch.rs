@@ -3,13 +3,13 @@
 use std::sync::Arc;
 
 use datadog_cnm_raw::types::ApiErrorResponse;
-use datadog_cnm_raw::{ConnectionPage, DnsPage};
 use datadog_cnm_raw::{Error as RawError, Seam};
+use datadog_cnm_raw::{Page, ResponseValue};
 use serde::de::DeserializeOwned;
 
 use crate::client::Client;
 use crate::error::{ApiErrorDetail, Error, Result, excerpt, parse_error_body};
-use crate::model::{Connections, Dns};
+use crate::model::{AggregatePage, Connections, Dns};
 use crate::query::Resolved;
 use crate::ratelimit::RateLimit;
 use crate::transport::{CallTransport, Outcome};
@@ -56,47 +56,41 @@ pub(crate) async fn connections(client: &Client, query: &Resolved) -> Result<Con
     let result = with_params!(raw.get_aggregated_connections(), query)
         .send()
         .await;
-    let outcome = transport.take_outcome();
-    match result {
-        Ok(response) => {
-            let rate_limit = outcome
-                .rate_limit
-                .or_else(|| RateLimit::from_headers(response.headers()));
-            let page = response.into_inner();
-            let rows = page.data;
-            Ok(Connections {
-                truncated: rows.len() >= query.page_size(),
-                rows,
-                window: query.window,
-                rate_limit,
-                meta: page.meta,
-            })
-        }
-        Err(error) => Err(map_error::<ConnectionPage>(error, outcome, client).await),
-    }
+    finish(result, transport.take_outcome(), query, client).await
 }
 
 /// `GET /api/v2/network/dns/aggregate`.
 pub(crate) async fn dns(client: &Client, query: &Resolved) -> Result<Dns> {
     let (raw, transport) = raw_client(client);
     let result = with_params!(raw.get_aggregated_dns(), query).send().await;
-    let outcome = transport.take_outcome();
+    finish(result, transport.take_outcome(), query, client).await
+}
+
+/// The page of a successful call, or our error for a failed one.
+async fn finish<R>(
+    result: std::result::Result<ResponseValue<Page<R>>, RawError<ApiErrorResponse>>,
+    outcome: Outcome,
+    query: &Resolved,
+    client: &Client,
+) -> Result<AggregatePage<R>>
+where
+    Page<R>: DeserializeOwned,
+{
     match result {
         Ok(response) => {
             let rate_limit = outcome
                 .rate_limit
                 .or_else(|| RateLimit::from_headers(response.headers()));
             let page = response.into_inner();
-            let rows = page.data;
-            Ok(Dns {
-                truncated: rows.len() >= query.page_size(),
-                rows,
+            Ok(AggregatePage {
+                truncated: page.data.len() >= query.page_size(),
+                rows: page.data,
                 window: query.window,
                 rate_limit,
                 meta: page.meta,
             })
         }
-        Err(error) => Err(map_error::<DnsPage>(error, outcome, client).await),
+        Err(error) => Err(map_error::<Page<R>>(error, outcome, client).await),
     }
 }
 

@@ -78,7 +78,7 @@ mod window;
 
 pub use client::{Client, ClientBuilder, DEFAULT_CONNECT_TIMEOUT, DEFAULT_TIMEOUT, user_agent};
 pub use error::{ApiErrorDetail, Error, Result};
-pub use model::{Connection, Connections, Dns, DnsMetrics, DnsRow, GroupBys};
+pub use model::{AggregatePage, Connection, Connections, Dns, DnsMetrics, DnsRow, GroupBys};
 pub use multisite::MultiSite;
 pub use query::{
     ConnectionsQuery, DEFAULT_LIMIT, DEFAULT_WINDOW, DnsQuery, MAX_GROUP_BY, MAX_LIMIT,
