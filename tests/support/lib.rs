@@ -108,6 +108,28 @@ pub const CONNECTIONS_WITH_UNKNOWN_FIELD: &str = r#"{
   ]
 }"#;
 
+/// The API key the facade tests use (distinctive, so a leak is easy to find).
+pub const API_KEY: &str = "test-api-key-0123456789abcdef";
+/// The application key the facade tests use.
+pub const APP_KEY: &str = "test-app-key-fedcba9876543210fedcba98";
+/// The bearer token the facade tests use.
+pub const TOKEN: &str = "test-bearer-token-abcdef";
+/// `GetAggregatedConnections`' path.
+pub const CONNECTIONS_PATH: &str = "/api/v2/network/connections/aggregate";
+
+/// A facade client for `base_url` with the test keys and retries disabled.
+pub fn keyed_client(base_url: &str) -> datadog_cnm::Client {
+    datadog_cnm::Client::builder()
+        .base_url(base_url)
+        .and_then(|b| {
+            b.api_key(API_KEY)
+                .app_key(APP_KEY)
+                .retry(datadog_cnm::RetryPolicy::disabled())
+                .build()
+        })
+        .unwrap_or_else(|e| panic!("client: {e}"))
+}
+
 /// What a [`RecordingTransport`] saw of one request.
 #[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
 pub struct SeenRequest {
