@@ -22,39 +22,6 @@ impl Rng {
     }
 }
 
-const METRICS: [&str; 17] = [
-    "bytes_sent_by_client",
-    "bytes_sent_by_server",
-    "packets_sent_by_client",
-    "packets_sent_by_server",
-    "rtt_micro_seconds",
-    "tcp_closed_connections",
-    "tcp_delivered_ce",
-    "tcp_established_connections",
-    "tcp_probe0_count",
-    "tcp_rcv_ooo_pack",
-    "tcp_recovery_count",
-    "tcp_refusals",
-    "tcp_reord_seen",
-    "tcp_resets",
-    "tcp_retransmits",
-    "tcp_rto_count",
-    "tcp_timeouts",
-];
-
-const DNS_METRICS: [&str; 10] = [
-    "dns_total_requests",
-    "dns_failures",
-    "dns_successful_responses",
-    "dns_failed_responses",
-    "dns_timeouts",
-    "dns_responses.nxdomain",
-    "dns_responses.servfail",
-    "dns_responses.other",
-    "dns_success_latency_percentile",
-    "dns_failure_latency_percentile",
-];
-
 /// A connections page: 7500 rows, 4 group-bys, all 17 metrics.
 pub fn connections_body() -> Vec<u8> {
     let mut rng = Rng(7);
@@ -71,7 +38,7 @@ pub fn connections_body() -> Vec<u8> {
             ("server_host", format!("i-{:016x}", rng.next())),
         ];
         out.push_str(r#"{"attributes":{"#);
-        for (i, metric) in METRICS.iter().enumerate() {
+        for (i, metric) in datadog_cnm::Connection::METRICS.iter().enumerate() {
             let magnitude = if i < 4 { 10_000_000_000 } else { 1_000_000 };
             let _ = write!(out, r#""{metric}":{},"#, rng.below(magnitude));
         }
@@ -110,7 +77,8 @@ pub fn dns_body() -> Vec<u8> {
             out,
             r#"{{"attributes":{{"group_bys":[{{"key":"client_service","value":"{service}"}},{{"key":"network.dns_query","value":"{query}"}}],"metrics":["#
         );
-        for (i, metric) in DNS_METRICS.iter().enumerate() {
+        for (i, key) in datadog_cnm::DnsMetricKey::KNOWN.iter().enumerate() {
+            let metric = key.as_str();
             let comma = if i > 0 { "," } else { "" };
             let _ = write!(
                 out,
