@@ -2,10 +2,12 @@
 //! `SingleAggregatedConnectionResponseData`, with its attributes flattened in.
 //!
 //! A 7500-row page is 5–6 MB of JSON decoded into 7500 of these, so `cargo xtask codegen`
-//! swaps the generated row type for this one (progenitor `with_replacement`): it decodes
-//! in one pass, matches keys as bytes (in the order the server writes them), keeps a row's
-//! group-by values in one string, and keeps every member this version does not know
-//! rather than dropping it. The facade re-exports it, so a page is never converted.
+//! swaps the generated row type for this one (progenitor `with_replacement`). serde_json
+//! checks each row and hands its text to a reader made for the shape the server sends
+//! (see `fast.rs`); the general decoder below takes any other row. Keys are matched as
+//! bytes in the order the server writes them, a row's group-by values live in one
+//! string, and every member this version does not know is kept rather than dropped. The
+//! facade re-exports the type, so a page is never converted.
 
 use std::collections::BTreeMap;
 use std::fmt;
@@ -14,8 +16,9 @@ use serde::de::{self, DeserializeSeed, MapAccess, Visitor};
 use serde::ser::SerializeMap;
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
+use crate::fast::Reader;
 use crate::group_bys::{GroupBys, KeyStr};
-use crate::row::{Row, deserialize_row, serialize_row};
+use crate::row::{Row, deserialize_row, deserialize_row_in_place, serialize_row};
 
 /// The JSON:API resource type of a connection row.
 pub const CONNECTION_TYPE: &str = "aggregated_connection";
@@ -49,9 +52,18 @@ macro_rules! connection {
             /// Wire names of the 17 metrics, in field order.
             pub const METRICS: [&'static str; 17] = [$(stringify!($name)),*];
 
+            /// The metrics as the fast path expects them: `"name":`.
+            const MEMBERS: [&'static str; 17] = [$(concat!("\"", stringify!($name), "\":")),*];
+
             /// `(wire name, value)` of every metric, in field order.
             pub fn metrics(&self) -> [(&'static str, Option<i64>); 17] {
                 [$((stringify!($name), self.$name)),*]
+            }
+
+            /// Set every metric, in field order.
+            fn set_metrics(&mut self, values: [Option<i64>; 17]) {
+                let [$($name),*] = values;
+                $(self.$name = $name;)*
             }
 
             /// The field of metric number `index` (an index into [`Self::METRICS`]).
@@ -114,6 +126,13 @@ impl<'de> Deserialize<'de> for Connection {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
         deserialize_row(deserializer)
     }
+
+    fn deserialize_in_place<D: Deserializer<'de>>(
+        deserializer: D,
+        place: &mut Self,
+    ) -> Result<(), D::Error> {
+        deserialize_row_in_place(deserializer, place)
+    }
 }
 
 impl Row for Connection {
@@ -130,18 +149,10 @@ impl Row for Connection {
 
     fn read_attributes<'de, A: MapAccess<'de>>(&mut self, mut map: A) -> Result<(), A::Error> {
         let row = self;
-        // The server writes the attributes in the same order on every row, so the metric
-        // after the previous one is almost always the next key: one comparison per key.
         let mut guess = 0;
         while let Some(key) = map.next_key::<KeyStr<'de>>()? {
             let key = key.as_bytes();
-            let index = match Connection::METRICS.get(guess) {
-                Some(name) if name.as_bytes() == key => Some(guess),
-                _ => Connection::METRICS
-                    .iter()
-                    .position(|name| name.as_bytes() == key),
-            };
-            if let Some(index) = index {
+            if let Some(index) = metric_index(key, guess) {
                 guess = index + 1;
                 if let Some(slot) = row.metric_slot(index) {
                     *slot = map.next_value_seed(Metric)?;
@@ -154,6 +165,58 @@ impl Row for Connection {
             }
         }
         Ok(())
+    }
+
+    fn read_attributes_fast(&mut self, reader: &mut Reader<'_>) -> Option<()> {
+        if !reader.open(b'{', b'}')? {
+            return Some(());
+        }
+        // Metrics are collected in an array (a plain indexed store per value) and written
+        // to the fields once at the end.
+        let mut values = self.metrics().map(|(_, value)| value);
+        let mut guess = 0;
+        loop {
+            // Usually the next metric: its name is compared in place, not scanned first.
+            let index = if let Some(member) = Connection::MEMBERS.get(guess)
+                && reader.member_is(member)
+            {
+                Some(guess)
+            } else {
+                let key = reader.key()?;
+                let index = metric_index(key.as_bytes(), guess);
+                if index.is_none() {
+                    if key != "group_bys" {
+                        // An attribute this version does not know: the general decoder
+                        // keeps it.
+                        return None;
+                    }
+                    self.group_bys = reader.group_by_map()?;
+                }
+                index
+            };
+            if let Some(index) = index {
+                *values.get_mut(index)? = reader.metric()?;
+                guess = index + 1;
+            }
+            if !reader.next(b'}')? {
+                break;
+            }
+        }
+        self.set_metrics(values);
+        Some(())
+    }
+}
+
+/// The index in [`Connection::METRICS`] of the metric named `key`.
+///
+/// The server writes the attributes in the same order on every row, so the metric after
+/// the previous one (`guess`) is almost always the next key: one comparison per key.
+fn metric_index(key: &[u8], guess: usize) -> Option<usize> {
+    match Connection::METRICS.get(guess) {
+        Some(name) if name.as_bytes() == key => Some(guess),
+        _ => Connection::METRICS
+            .iter()
+            .position(|name| name.as_bytes() == key),
     }
 }
 

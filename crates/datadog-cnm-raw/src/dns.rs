@@ -10,9 +10,10 @@ use serde::ser::SerializeMap;
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 use crate::connection::Metric;
+use crate::fast::Reader;
 use crate::group_bys::{GroupBys, KeyStr, StrRef};
 use crate::metric_key::DnsMetricKey;
-use crate::row::{OrNull, Row, deserialize_row, serialize_row};
+use crate::row::{OrNull, Row, deserialize_row, deserialize_row_in_place, serialize_row};
 
 /// The JSON:API resource type of a DNS row.
 pub const DNS_TYPE: &str = "aggregated_dns";
@@ -47,6 +48,13 @@ impl<'de> Deserialize<'de> for DnsRow {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
         deserialize_row(deserializer)
     }
+
+    fn deserialize_in_place<D: Deserializer<'de>>(
+        deserializer: D,
+        place: &mut Self,
+    ) -> Result<(), D::Error> {
+        deserialize_row_in_place(deserializer, place)
+    }
 }
 
 impl Row for DnsRow {
@@ -73,6 +81,43 @@ impl Row for DnsRow {
             }
         }
         Ok(())
+    }
+
+    fn read_attributes_fast(&mut self, reader: &mut Reader<'_>) -> Option<()> {
+        if !reader.open(b'{', b'}')? {
+            return Some(());
+        }
+        loop {
+            match reader.key()? {
+                "group_bys" => {
+                    if let Some(group_bys) = reader.group_by_list()? {
+                        self.group_bys = group_bys;
+                    }
+                }
+                "metrics" => {
+                    if !reader.eat_null() && reader.open(b'[', b']')? {
+                        let mut guess = 0;
+                        loop {
+                            let (key, value) = reader.item(Reader::metric)?;
+                            match self.metrics.known_slot(key.as_bytes(), &mut guess) {
+                                Some(slot) => *slot = value,
+                                None => {
+                                    self.metrics.other.insert(key.to_owned(), value);
+                                }
+                            }
+                            if !reader.next(b']')? {
+                                break;
+                            }
+                        }
+                    }
+                }
+                // An attribute this version does not know: kept by the general decoder.
+                _ => return None,
+            }
+            if !reader.next(b'}')? {
+                return Some(());
+            }
+        }
     }
 }
 
@@ -176,6 +221,24 @@ impl DnsMetrics {
             &mut self.success_latency_percentile,
             &mut self.failure_latency_percentile,
         ]
+    }
+
+    /// The field of the known metric whose key is `key` (as bytes), or `None` for a key
+    /// this version does not know.
+    ///
+    /// The server lists the metrics in the same order on every row, so the key after the
+    /// previous one (`guess`, advanced here) is tried first: one comparison per item, and
+    /// no allocation for known keys.
+    fn known_slot(&mut self, key: &[u8], guess: &mut usize) -> Option<&mut Option<i64>> {
+        let known = &DnsMetricKey::KNOWN;
+        let index = match known.get(*guess) {
+            Some(candidate) if candidate.as_str().as_bytes() == key => *guess,
+            _ => known
+                .iter()
+                .position(|candidate| candidate.as_str().as_bytes() == key)?,
+        };
+        *guess = index + 1;
+        self.known_mut().into_iter().nth(index)
     }
 
     /// The known metrics in [`DnsMetricKey::KNOWN`] order.
@@ -310,19 +373,8 @@ impl<'de> Visitor<'de> for MetricList<'_> {
         while let Some(item) = seq.next_element::<KeyValue<'de, MetricValue>>()? {
             let value = item.value.and_then(|v| v.0);
             let bytes = item.key.as_ref().map_or(&b""[..], KeyStr::as_bytes);
-            let known = &DnsMetricKey::KNOWN;
-            let index = match known.get(guess) {
-                Some(key) if key.as_str().as_bytes() == bytes => Some(guess),
-                _ => known
-                    .iter()
-                    .position(|key| key.as_str().as_bytes() == bytes),
-            };
-            match index.and_then(|index| Some((index, self.0.known_mut().into_iter().nth(index)?)))
-            {
-                Some((index, slot)) => {
-                    guess = index + 1;
-                    *slot = value;
-                }
+            match self.0.known_slot(bytes, &mut guess) {
+                Some(slot) => *slot = value,
                 None => {
                     let key = item.key.as_ref().map_or(Ok(""), KeyStr::to_str)?;
                     self.0.other.insert(key.to_owned(), value);

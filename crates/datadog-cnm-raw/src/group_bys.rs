@@ -96,19 +96,20 @@ impl GroupBys {
 
     /// Add `value` under `key`, after any values already there.
     pub fn push(&mut self, key: &str, value: &str) {
-        // Servers usually send keys in order: then the entry goes at the end.
-        let in_order = self.entries.last().is_none_or(|last| self.key(last) <= key);
-        let at = if in_order {
-            self.entries.len()
-        } else {
-            self.entries.partition_point(|e| self.key(e) <= key)
-        };
         let start = self.text.len();
         self.text.push_str(key);
         let middle = self.text.len();
         self.text.push_str(value);
         let end = self.text.len();
-        self.entries.insert(at, Entry { start, middle, end });
+        let entry = Entry { start, middle, end };
+        // Servers usually send keys in order: then the entry goes at the end.
+        match self.entries.last() {
+            Some(last) if self.key(last) > key => {
+                let at = self.entries.partition_point(|e| self.key(e) <= key);
+                self.entries.insert(at, entry);
+            }
+            _ => self.entries.push(entry),
+        }
     }
 
     /// An empty set sized like the last row decoded on this thread.
@@ -299,6 +300,11 @@ thread_local! {
     static READABLE_KEYS: Cell<bool> = const { Cell::new(false) };
 }
 
+/// Whether [`with_readable_keys`] is in effect on this thread.
+pub(crate) fn readable_keys() -> bool {
+    READABLE_KEYS.get()
+}
+
 /// Run `f` with the hand-written decoders reading map keys as text rather than bytes.
 ///
 /// Slower, but tools that report *where* decoding failed (such as `serde_path_to_error`)
@@ -360,7 +366,7 @@ impl<'de> Deserialize<'de> for KeyStr<'de> {
                 Ok(KeyStr::Owned(v.into_bytes()))
             }
         }
-        if READABLE_KEYS.get() {
+        if readable_keys() {
             deserializer.deserialize_str(KeyVisitor)
         } else {
             // serde_json hands map keys to `deserialize_bytes` without UTF-8 validation.

@@ -62,7 +62,7 @@ impl<R: Serialize> Serialize for Page<R> {
     }
 }
 
-impl<'de, R: Deserialize<'de>> Deserialize<'de> for Page<R> {
+impl<'de, R: Deserialize<'de> + Default> Deserialize<'de> for Page<R> {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
         deserializer.deserialize_map(PageVisitor(PhantomData))
     }
@@ -70,7 +70,7 @@ impl<'de, R: Deserialize<'de>> Deserialize<'de> for Page<R> {
 
 struct PageVisitor<R>(PhantomData<R>);
 
-impl<'de, R: Deserialize<'de>> Visitor<'de> for PageVisitor<R> {
+impl<'de, R: Deserialize<'de> + Default> Visitor<'de> for PageVisitor<R> {
     type Value = Page<R>;
 
     fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -91,10 +91,21 @@ impl<'de, R: Deserialize<'de>> Visitor<'de> for PageVisitor<R> {
     }
 }
 
+/// Decodes a value into an existing place.
+struct InPlace<'p, R>(&'p mut R);
+
+impl<'de, R: Deserialize<'de>> DeserializeSeed<'de> for InPlace<'_, R> {
+    type Value = ();
+
+    fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<(), D::Error> {
+        R::deserialize_in_place(deserializer, self.0)
+    }
+}
+
 /// The `data` array (or `null`), pre-sized from the previous page.
 struct Rows<R>(PhantomData<R>);
 
-impl<'de, R: Deserialize<'de>> DeserializeSeed<'de> for Rows<R> {
+impl<'de, R: Deserialize<'de> + Default> DeserializeSeed<'de> for Rows<R> {
     type Value = Vec<R>;
 
     fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<Vec<R>, D::Error> {
@@ -102,7 +113,7 @@ impl<'de, R: Deserialize<'de>> DeserializeSeed<'de> for Rows<R> {
     }
 }
 
-impl<'de, R: Deserialize<'de>> Visitor<'de> for Rows<R> {
+impl<'de, R: Deserialize<'de> + Default> Visitor<'de> for Rows<R> {
     type Value = Vec<R>;
 
     fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -126,9 +137,13 @@ impl<'de, R: Deserialize<'de>> Visitor<'de> for Rows<R> {
             .size_hint()
             .unwrap_or_else(|| LAST_PAGE_LEN.get())
             .min(MAX_ROWS_HINT);
-        let mut rows = Vec::with_capacity(hint);
-        while let Some(row) = seq.next_element()? {
-            rows.push(row);
+        let mut rows: Vec<R> = Vec::with_capacity(hint);
+        // Each row is decoded in place (`deserialize_in_place`) and moved once, into the
+        // vector, rather than returned through every frame in between: rows are a few
+        // hundred bytes each.
+        let mut next = R::default();
+        while seq.next_element_seed(InPlace(&mut next))?.is_some() {
+            rows.push(std::mem::take(&mut next));
         }
         // A guess far above what came back would pin memory for the page's lifetime.
         if rows.capacity() > 2 * rows.len() + 16 {

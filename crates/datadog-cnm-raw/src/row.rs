@@ -8,7 +8,8 @@ use serde::de::{self, DeserializeSeed, MapAccess, Visitor};
 use serde::ser::SerializeMap;
 use serde::{Deserializer, Serialize, Serializer};
 
-use crate::group_bys::KeyStr;
+use crate::fast::{self, Reader};
+use crate::group_bys::{KeyStr, StrRef, readable_keys};
 
 /// A row type: where its id and extra members go, and how it reads its attributes.
 pub(crate) trait Row: Default {
@@ -23,13 +24,97 @@ pub(crate) trait Row: Default {
 
     /// Read the members of the `attributes` object into the row.
     fn read_attributes<'de, A: MapAccess<'de>>(&mut self, map: A) -> Result<(), A::Error>;
+
+    /// Read the `attributes` object (not `null`) on the fast path; `None` gives up.
+    fn read_attributes_fast(&mut self, reader: &mut Reader<'_>) -> Option<()>;
 }
 
+/// The name under which serde_json hands over the text of a value instead of its tokens
+/// (the mechanism behind `serde_json::value::RawValue`, enabled by its `raw_value`
+/// feature). Other deserializers treat it as an ordinary newtype struct name, and the
+/// row is then decoded member by member; only speed depends on this name.
+const RAW_TEXT: &str = "$serde_json::private::RawValue";
+
 /// Decode one row.
+///
+/// From serde_json, the row's text is taken whole and read by the fast path
+/// ([`crate::fast`]), or, when it is not in the usual shape, by the general decoder
+/// below. From any other deserializer, and under [`crate::with_readable_keys`] (which
+/// needs every key to pass through the outer deserializer to report exact error paths),
+/// the general decoder reads the row directly.
 pub(crate) fn deserialize_row<'de, R: Row, D: Deserializer<'de>>(
     deserializer: D,
 ) -> Result<R, D::Error> {
-    deserializer.deserialize_map(RowVisitor(PhantomData))
+    let mut row = R::default();
+    deserialize_row_in_place(deserializer, &mut row)?;
+    Ok(row)
+}
+
+/// Decode one row into `place` (serde's `deserialize_in_place`), which saves moving each
+/// row of a page from one stack frame to the next on its way into the page's vector.
+pub(crate) fn deserialize_row_in_place<'de, R: Row, D: Deserializer<'de>>(
+    deserializer: D,
+    place: &mut R,
+) -> Result<(), D::Error> {
+    if readable_keys() {
+        *place = deserializer.deserialize_map(RowVisitor(PhantomData))?;
+        Ok(())
+    } else {
+        deserializer.deserialize_newtype_struct(RAW_TEXT, RowText(place))
+    }
+}
+
+/// Decode a row from its whole text with the general decoder.
+pub(crate) fn decode_row_text<R: Row>(text: &str) -> Result<R, serde_json::Error> {
+    let mut deserializer = serde_json::Deserializer::from_str(text);
+    let row = deserializer.deserialize_map(RowVisitor(PhantomData))?;
+    deserializer.end()?;
+    Ok(row)
+}
+
+/// A row handed over as text, or, from a deserializer that does not do that, as itself;
+/// decoded into the place it holds.
+struct RowText<'p, R>(&'p mut R);
+
+impl<'de, R: Row> Visitor<'de> for RowText<'_, R> {
+    type Value = ();
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(R::WHAT)
+    }
+
+    fn visit_newtype_struct<D: Deserializer<'de>>(self, deserializer: D) -> Result<(), D::Error> {
+        *self.0 = deserializer.deserialize_map(RowVisitor(PhantomData))?;
+        Ok(())
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
+        // serde_json hands the text over as a one-entry map: `{RAW_TEXT: text}`.
+        let first = map.next_key::<KeyStr<'de>>()?;
+        if first.as_ref().map(KeyStr::as_bytes) != Some(RAW_TEXT.as_bytes()) {
+            // A deserializer that saw through the newtype: this map is the row itself.
+            *self.0 = read_members(first, map)?;
+            return Ok(());
+        }
+        let text = map.next_value::<StrRef<'de>>()?;
+        let text = text.as_str();
+        *self.0 = R::default();
+        if fast::row(text, self.0).is_none() {
+            *self.0 = decode_row_text(text).map_err(|e| de::Error::custom(without_position(&e)))?;
+        }
+        Ok(())
+    }
+}
+
+/// The message of `error` without its position: that is relative to the row's text, and
+/// the outer deserializer adds its own.
+fn without_position(error: &serde_json::Error) -> String {
+    let message = error.to_string();
+    let position = format!(" at line {} column {}", error.line(), error.column());
+    match message.strip_suffix(&position) {
+        Some(bare) => bare.to_owned(),
+        None => message,
+    }
 }
 
 struct RowVisitor<R>(PhantomData<R>);
@@ -42,26 +127,36 @@ impl<'de, R: Row> Visitor<'de> for RowVisitor<R> {
     }
 
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<R, A::Error> {
-        let mut row = R::default();
-        while let Some(key) = map.next_key::<KeyStr<'de>>()? {
-            match key.as_bytes() {
-                b"attributes" => map.next_value_seed(OrNull(Attributes(&mut row)))?,
-                b"id" => *row.id_mut() = map.next_value()?,
-                b"type" => {
-                    // Compared as bytes; only an unexpected type is checked and kept.
-                    let kind = map.next_value::<Option<KeyStr<'de>>>()?;
-                    if let Some(kind) = kind.filter(|k| k.as_bytes() != R::TYPE.as_bytes()) {
-                        row.meta_mut().insert("type".into(), kind.to_str()?.into());
-                    }
-                }
-                _ => {
-                    let key = key.to_str()?.to_owned();
-                    row.meta_mut().insert(key, map.next_value()?);
+        let first = map.next_key::<KeyStr<'de>>()?;
+        read_members(first, map)
+    }
+}
+
+/// Read the members of a row object, starting with `key` (already read).
+fn read_members<'de, R: Row, A: MapAccess<'de>>(
+    mut key: Option<KeyStr<'de>>,
+    mut map: A,
+) -> Result<R, A::Error> {
+    let mut row = R::default();
+    while let Some(current) = key {
+        match current.as_bytes() {
+            b"attributes" => map.next_value_seed(OrNull(Attributes(&mut row)))?,
+            b"id" => *row.id_mut() = map.next_value()?,
+            b"type" => {
+                // Compared as bytes; only an unexpected type is checked and kept.
+                let kind = map.next_value::<Option<KeyStr<'de>>>()?;
+                if let Some(kind) = kind.filter(|k| k.as_bytes() != R::TYPE.as_bytes()) {
+                    row.meta_mut().insert("type".into(), kind.to_str()?.into());
                 }
             }
+            _ => {
+                let name = current.to_str()?.to_owned();
+                row.meta_mut().insert(name, map.next_value()?);
+            }
         }
-        Ok(row)
+        key = map.next_key()?;
     }
+    Ok(row)
 }
 
 /// The `attributes` object, read into the row.

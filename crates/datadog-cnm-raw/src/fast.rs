@@ -1,0 +1,476 @@
+//! The fast path for rows in the shape the server sends.
+//!
+//! serde_json first checks a row and hands over its text (the `RawValue` mechanism; see
+//! [`crate::row`]); this reader then walks that text once, with no visitor calls, reading
+//! exactly the members it expects. At the first thing it does not expect — an escape in
+//! a string, an unknown member, a float, a `type` that is not the row's, a missing item
+//! field — it gives up (`None`) and the row is decoded by the general serde decoder,
+//! which handles everything. Both decoders build the same row for any text the fast one
+//! accepts (tested in `tests` below and by property tests), so callers cannot tell which
+//! one ran.
+//!
+//! The text has been validated as JSON by serde_json already, but nothing here relies on
+//! that for safety: every access is bounds-checked and anything unexpected is a `None`.
+
+use crate::group_bys::GroupBys;
+use crate::row::Row;
+
+/// A cursor over the text of one row.
+pub(crate) struct Reader<'a> {
+    text: &'a str,
+    pos: usize,
+}
+
+/// `true` for the four JSON whitespace bytes.
+fn is_space(byte: u8) -> bool {
+    matches!(byte, b' ' | b'\n' | b'\r' | b'\t')
+}
+
+impl<'a> Reader<'a> {
+    fn new(text: &'a str) -> Self {
+        Self { text, pos: 0 }
+    }
+
+    fn bytes(&self) -> &'a [u8] {
+        self.text.as_bytes()
+    }
+
+    /// The next byte that is not whitespace, without consuming it.
+    #[inline]
+    fn peek(&mut self) -> Option<u8> {
+        let bytes = self.bytes();
+        loop {
+            let byte = *bytes.get(self.pos)?;
+            if !is_space(byte) {
+                return Some(byte);
+            }
+            self.pos += 1;
+        }
+    }
+
+    /// Consume `byte` (after whitespace), or give up.
+    #[inline]
+    fn eat(&mut self, byte: u8) -> Option<()> {
+        (self.peek()? == byte).then(|| self.pos += 1)
+    }
+
+    /// Consume `byte` if it comes next.
+    #[inline]
+    fn eat_if(&mut self, byte: u8) -> bool {
+        let next = self.peek() == Some(byte);
+        if next {
+            self.pos += 1;
+        }
+        next
+    }
+
+    /// Consume the literal `null` if it comes next.
+    #[inline]
+    pub(crate) fn eat_null(&mut self) -> bool {
+        let null = self.peek() == Some(b'n')
+            && self.bytes().get(self.pos..self.pos + 4) == Some(&b"null"[..]);
+        if null {
+            self.pos += 4;
+        }
+        null
+    }
+
+    /// A string without escapes.
+    #[inline]
+    pub(crate) fn str(&mut self) -> Option<&'a str> {
+        self.eat(b'"')?;
+        let start = self.pos;
+        let end = find_quote_or_backslash(self.bytes(), start)?;
+        // Escapes are rare; the general decoder handles them.
+        if self.bytes().get(end) != Some(&b'"') {
+            return None;
+        }
+        self.pos = end + 1;
+        // The quotes are ASCII, so both ends are character boundaries.
+        self.text.get(start..end)
+    }
+
+    /// Consume `member` — a member name in quotes and a colon, e.g. `"id":` — if it comes
+    /// next, written exactly so.
+    #[inline]
+    pub(crate) fn member_is(&mut self, member: &str) -> bool {
+        if self.peek() != Some(b'"') {
+            return false;
+        }
+        let found = self
+            .bytes()
+            .get(self.pos..)
+            .is_some_and(|rest| rest.starts_with(member.as_bytes()));
+        if found {
+            self.pos += member.len();
+        }
+        found
+    }
+
+    /// A member name and the colon after it.
+    #[inline]
+    pub(crate) fn key(&mut self) -> Option<&'a str> {
+        let key = self.str()?;
+        self.eat(b':')?;
+        Some(key)
+    }
+
+    /// An `int64` or `null`.
+    #[inline]
+    pub(crate) fn metric(&mut self) -> Option<Option<i64>> {
+        if self.eat_null() {
+            return Some(None);
+        }
+        let negative = self.peek()? == b'-';
+        if negative {
+            self.pos += 1;
+        }
+        let bytes = self.bytes();
+        let start = self.pos;
+        let mut magnitude: u64 = 0;
+        loop {
+            match eight_digits(bytes, self.pos) {
+                Some((value, count)) => {
+                    let scale = POWERS_OF_TEN.get(count)?;
+                    magnitude = magnitude.checked_mul(*scale)?.checked_add(value)?;
+                    self.pos += count;
+                    if count < 8 {
+                        break;
+                    }
+                }
+                None => {
+                    // Fewer than eight bytes left: digit by digit.
+                    while let Some(&byte) = bytes.get(self.pos) {
+                        let digit = byte.wrapping_sub(b'0');
+                        if digit > 9 {
+                            break;
+                        }
+                        magnitude = magnitude.checked_mul(10)?.checked_add(u64::from(digit))?;
+                        self.pos += 1;
+                    }
+                    break;
+                }
+            }
+        }
+        if self.pos == start || matches!(bytes.get(self.pos), Some(b'.' | b'e' | b'E')) {
+            // Not an integer; the general decoder explains what it is.
+            return None;
+        }
+        if negative {
+            // serde_json reads `-0` as a float: so does the general decoder (an error).
+            if magnitude == 0 {
+                return None;
+            }
+            0i64.checked_sub_unsigned(magnitude).map(Some)
+        } else {
+            i64::try_from(magnitude).ok().map(Some)
+        }
+    }
+
+    /// After a member or element: `true` on `,` (another follows), `false` on `close`.
+    #[inline]
+    pub(crate) fn next(&mut self, close: u8) -> Option<bool> {
+        match self.peek()? {
+            b',' => {
+                self.pos += 1;
+                Some(true)
+            }
+            byte if byte == close => {
+                self.pos += 1;
+                Some(false)
+            }
+            _ => None,
+        }
+    }
+
+    /// Open an object or array: `Some(true)` when it has members, `Some(false)` when empty.
+    #[inline]
+    pub(crate) fn open(&mut self, open: u8, close: u8) -> Option<bool> {
+        self.eat(open)?;
+        Some(!self.eat_if(close))
+    }
+
+    /// Only whitespace is left.
+    fn at_end(&mut self) -> bool {
+        self.peek().is_none()
+    }
+
+    /// A connections `group_bys` object (`{"client_service": ["web"], …}`, values also as
+    /// single strings) or `null`.
+    pub(crate) fn group_by_map(&mut self) -> Option<GroupBys> {
+        if self.eat_null() {
+            return Some(GroupBys::default());
+        }
+        let mut group_bys = GroupBys::sized_like_last_row(4);
+        if self.open(b'{', b'}')? {
+            loop {
+                let key = self.key()?;
+                if self.peek()? == b'"' {
+                    group_bys.push(key, self.str()?);
+                } else if self.open(b'[', b']')? {
+                    loop {
+                        group_bys.push(key, self.str()?);
+                        if !self.next(b']')? {
+                            break;
+                        }
+                    }
+                }
+                if !self.next(b'}')? {
+                    break;
+                }
+            }
+        }
+        group_bys.remember_row_size();
+        Some(group_bys)
+    }
+
+    /// A DNS `group_bys` list (`[{"key": …, "value": …}, …]`), or `null` (`None` inside).
+    pub(crate) fn group_by_list(&mut self) -> Option<Option<GroupBys>> {
+        if self.eat_null() {
+            return Some(None);
+        }
+        let mut group_bys = GroupBys::sized_like_last_row(2);
+        if self.open(b'[', b']')? {
+            loop {
+                let (key, value) = self.item(Self::str)?;
+                group_bys.push(key, value);
+                if !self.next(b']')? {
+                    break;
+                }
+            }
+        }
+        group_bys.remember_row_size();
+        Some(Some(group_bys))
+    }
+
+    /// One `{"key": …, "value": …}` item with both fields and no others.
+    #[inline]
+    pub(crate) fn item<V>(
+        &mut self,
+        value: impl Fn(&mut Self) -> Option<V>,
+    ) -> Option<(&'a str, V)> {
+        let (mut key, mut read) = (None, None);
+        if self.open(b'{', b'}')? {
+            loop {
+                match self.key()? {
+                    "key" => key = Some(self.str()?),
+                    "value" => read = Some(value(self)?),
+                    _ => return None,
+                }
+                if !self.next(b'}')? {
+                    break;
+                }
+            }
+        }
+        Some((key?, read?))
+    }
+}
+
+/// `10^n` for `n` in `0..=8`.
+const POWERS_OF_TEN: [u64; 9] = [
+    1,
+    10,
+    100,
+    1_000,
+    10_000,
+    100_000,
+    1_000_000,
+    10_000_000,
+    100_000_000,
+];
+
+/// The value and number of the ASCII digits (at most eight) that start `bytes[at..]`,
+/// read eight bytes at a time; `None` when fewer than eight bytes are left.
+#[inline]
+fn eight_digits(bytes: &[u8], at: usize) -> Option<(u64, usize)> {
+    const HIGH_NIBBLES: u64 = u64::from_le_bytes([0xf0; 8]);
+    const LOW_NIBBLES: u64 = u64::from_le_bytes([0x0f; 8]);
+    const THREES: u64 = u64::from_le_bytes([0x30; 8]);
+    const SIXES: u64 = u64::from_le_bytes([0x06; 8]);
+    let mut word = [0; 8];
+    word.copy_from_slice(bytes.get(at..at + 8)?);
+    let word = u64::from_le_bytes(word);
+    // A digit is a byte whose high nibble is 3, and stays 3 when 6 is added.
+    let not_digits =
+        ((word & HIGH_NIBBLES) ^ THREES) | ((word.wrapping_add(SIXES) & HIGH_NIBBLES) ^ THREES);
+    let count = (not_digits.trailing_zeros() / 8) as usize;
+    if count == 0 {
+        return Some((0, 0));
+    }
+    // Keep the digits, as the high bytes (leading zeros do not change the value), then
+    // combine neighbours: pairs, quadruples, then all eight, the first byte the most
+    // significant digit.
+    let digits = (word & LOW_NIBBLES) << (8 * (8 - count));
+    let pairs = (digits.wrapping_mul(10 * (1 << 8) + 1) >> 8) & 0x00ff_00ff_00ff_00ff;
+    let quads = (pairs.wrapping_mul(100 * (1 << 16) + 1) >> 16) & 0x0000_ffff_0000_ffff;
+    let value = quads.wrapping_mul(10_000 * (1 << 32) + 1) >> 32;
+    Some((value, count))
+}
+
+/// The index of the first `"` or `\\` in `bytes` at or after `from`.
+///
+/// Eight bytes at a time: strings in a row are mostly 10–100 bytes long, too short for
+/// SIMD set-up to pay off and long enough that a byte loop dominates the fast path.
+#[inline]
+fn find_quote_or_backslash(bytes: &[u8], from: usize) -> Option<usize> {
+    const ONES: u64 = u64::from_le_bytes([0x01; 8]);
+    const HIGHS: u64 = u64::from_le_bytes([0x80; 8]);
+    const QUOTES: u64 = u64::from_le_bytes([b'"'; 8]);
+    const BACKSLASHES: u64 = u64::from_le_bytes([b'\\'; 8]);
+    let mut at = from;
+    while let Some(chunk) = bytes.get(at..at + 8) {
+        let mut word = [0; 8];
+        word.copy_from_slice(chunk);
+        let word = u64::from_le_bytes(word);
+        // A byte of `x` is zero where `word` has the byte looked for; the lowest flagged
+        // byte of "has a zero byte" is exact (only bytes above it can be false hits).
+        let quotes = word ^ QUOTES;
+        let backslashes = word ^ BACKSLASHES;
+        let hits =
+            (quotes.wrapping_sub(ONES) & !quotes) | (backslashes.wrapping_sub(ONES) & !backslashes);
+        let hits = hits & HIGHS;
+        if hits != 0 {
+            return Some(at + (hits.trailing_zeros() / 8) as usize);
+        }
+        at += 8;
+    }
+    let tail = bytes.get(at..)?;
+    tail.iter()
+        .position(|&byte| byte == b'"' || byte == b'\\')
+        .map(|offset| at + offset)
+}
+
+/// Decode a row in the common shape into `row` (which must be `R::default()`), or give
+/// up (`None`, leaving `row` partly written) to leave it to the general decoder.
+pub(crate) fn row<R: Row>(text: &str, row: &mut R) -> Option<()> {
+    let mut reader = Reader::new(text);
+    if reader.open(b'{', b'}')? {
+        loop {
+            match reader.key()? {
+                "attributes" => {
+                    if !reader.eat_null() {
+                        row.read_attributes_fast(&mut reader)?;
+                    }
+                }
+                "id" => {
+                    *row.id_mut() = if reader.eat_null() {
+                        None
+                    } else {
+                        Some(reader.str()?.to_owned())
+                    };
+                }
+                "type" => {
+                    // Another type is kept in `meta`: the general decoder does that.
+                    if !reader.eat_null() && reader.str()? != R::TYPE {
+                        return None;
+                    }
+                }
+                _ => return None,
+            }
+            if !reader.next(b'}')? {
+                break;
+            }
+        }
+    }
+    reader.at_end().then_some(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::row::decode_row_text;
+    use crate::{Connection, DnsRow};
+
+    const CONNECTION: &str = r#"{"attributes":{"group_bys":{"client_service":["web"],"server_service":["db","db-replica"],"client_team":"net"},"bytes_sent_by_client":120,"bytes_sent_by_server":-3,"rtt_micro_seconds":null,"tcp_timeouts":9223372036854775807,"tcp_resets":-9223372036854775808},"id":"web|db","type":"aggregated_connection"}"#;
+    const DNS: &str = r#"{"attributes":{"group_bys":[{"key":"network.dns_query","value":"a.example"},{"value":"x","key":"client_service"}],"metrics":[{"key":"dns_total_requests","value":12},{"key":"dns_responses.refused","value":2},{"key":"dns_timeouts","value":null}]},"id":"q","type":"aggregated_dns"}"#;
+
+    /// What the fast decoder makes of `text`.
+    fn fast<R: Row>(text: &str) -> Option<R> {
+        let mut place = R::default();
+        row(text, &mut place).map(|()| place)
+    }
+
+    /// The fast decoder accepts `text` and agrees with the general one.
+    fn agrees<R: Row + PartialEq + std::fmt::Debug>(text: &str) -> R {
+        let fast = fast::<R>(text).unwrap_or_else(|| panic!("fast path gave up on {text}"));
+        let general = decode_row_text::<R>(text).unwrap_or_else(|e| panic!("{e}: {text}"));
+        assert_eq!(fast, general, "{text}");
+        fast
+    }
+
+    /// The fast decoder leaves `text` to the general one.
+    fn gives_up<R: Row>(text: &str) {
+        assert!(fast::<R>(text).is_none(), "fast path accepted {text}");
+    }
+
+    #[test]
+    fn reads_the_common_shape_like_the_general_decoder() {
+        let row: Connection = agrees(CONNECTION);
+        assert_eq!(row.tcp_timeouts, Some(i64::MAX));
+        assert_eq!(row.tcp_resets, Some(i64::MIN));
+        assert_eq!(row.bytes_sent_by_server, Some(-3));
+        assert_eq!(
+            row.group_bys.values("server_service").collect::<Vec<_>>(),
+            ["db", "db-replica"]
+        );
+        let pretty = serde_json::to_string_pretty(
+            &serde_json::from_str::<serde_json::Value>(CONNECTION).unwrap_or_default(),
+        )
+        .unwrap_or_default();
+        assert_eq!(agrees::<Connection>(&pretty), row, "whitespace anywhere");
+
+        let dns: DnsRow = agrees(DNS);
+        assert_eq!(dns.group("client_service"), Some("x"));
+        assert_eq!(
+            dns.metrics.other.get("dns_responses.refused"),
+            Some(&Some(2))
+        );
+
+        for text in [
+            "{}",
+            r#"{"attributes":null,"id":null,"type":null}"#,
+            r#"{"attributes":{"group_bys":null,"tcp_resets":0},"id":"é|ü"}"#,
+            r#"{"attributes":{"group_bys":{},"tcp_resets":1,"tcp_resets":2}}"#,
+            r#"{"attributes":{"tcp_resets":1},"attributes":{"group_bys":{"a":[]}}}"#,
+        ] {
+            agrees::<Connection>(text);
+        }
+        for text in [
+            r#"{"attributes":{"group_bys":null,"metrics":null}}"#,
+            r#"{"attributes":{"group_bys":[],"metrics":[]},"id":"x"}"#,
+        ] {
+            agrees::<DnsRow>(text);
+        }
+    }
+
+    #[test]
+    fn leaves_anything_unusual_to_the_general_decoder() {
+        for text in [
+            r#"{"attributes":{"tcp_resets":1.0}}"#,
+            r#"{"attributes":{"tcp_resets":1e3}}"#,
+            r#"{"attributes":{"tcp_resets":-0}}"#,
+            r#"{"attributes":{"tcp_resets":9223372036854775808}}"#,
+            r#"{"attributes":{"tcp_resets":-9223372036854775809}}"#,
+            r#"{"attributes":{"tcp_resets":"1"}}"#,
+            r#"{"attributes":{"new_metric":1}}"#,
+            r#"{"attributes":{"group_bys":{"client_service":["a\"b"]}}}"#,
+            r#"{"attributes":{"group_bys":{"client_service":[null]}}}"#,
+            r#"{"attributes":[]}"#,
+            r#"{"id":"a\u00e9"}"#,
+            r#"{"type":"aggregated_dns"}"#,
+            r#"{"links":{}}"#,
+            r#"{} {}"#,
+            r#"{"attributes":{}"#,
+        ] {
+            gives_up::<Connection>(text);
+        }
+        for text in [
+            r#"{"attributes":{"metrics":[{"key":"dns_timeouts"}]}}"#,
+            r#"{"attributes":{"metrics":[{"key":"dns_timeouts","value":1,"unit":"n"}]}}"#,
+            r#"{"attributes":{"group_bys":[{"key":"a","value":1}]}}"#,
+            r#"{"attributes":{"sampled":true}}"#,
+        ] {
+            gives_up::<DnsRow>(text);
+        }
+    }
+}
