@@ -12,7 +12,7 @@
 //! The text has been validated as JSON by serde_json already, but nothing here relies on
 //! that for safety: every access is bounds-checked and anything unexpected is a `None`.
 
-use crate::group_bys::GroupBys;
+use crate::group_bys::{Entry, GroupBys};
 use crate::row::Row;
 
 /// A cursor over the text of one row.
@@ -78,6 +78,14 @@ impl<'a> Reader<'a> {
     /// A string without escapes.
     #[inline]
     pub(crate) fn str(&mut self) -> Option<&'a str> {
+        let (start, end) = self.str_span()?;
+        // The quotes are ASCII, so both ends are character boundaries.
+        self.text.get(start..end)
+    }
+
+    /// Where the contents of the next string (without escapes) start and end.
+    #[inline]
+    fn str_span(&mut self) -> Option<(usize, usize)> {
         self.eat(b'"')?;
         let start = self.pos;
         let end = find_quote_or_backslash(self.bytes(), start)?;
@@ -86,8 +94,7 @@ impl<'a> Reader<'a> {
             return None;
         }
         self.pos = end + 1;
-        // The quotes are ASCII, so both ends are character boundaries.
-        self.text.get(start..end)
+        Some((start, end))
     }
 
     /// Consume `member` — a member name in quotes and a colon, e.g. `"id":` — if it comes
@@ -201,15 +208,20 @@ impl<'a> Reader<'a> {
         if self.eat_null() {
             return Some(GroupBys::default());
         }
-        let mut group_bys = GroupBys::sized_like_last_row(4);
+        // The object's text is copied whole, once; entries point at the strings in it.
+        self.peek()?;
+        let start = self.pos;
+        let at = |(from, to): (usize, usize)| (from - start, to - start);
+        let mut entries = Vec::with_capacity(4);
         if self.open(b'{', b'}')? {
             loop {
-                let key = self.key()?;
+                let key = at(self.str_span()?);
+                self.eat(b':')?;
                 if self.peek()? == b'"' {
-                    group_bys.push(key, self.str()?);
+                    entries.push(Entry::new(key, at(self.str_span()?)));
                 } else if self.open(b'[', b']')? {
                     loop {
-                        group_bys.push(key, self.str()?);
+                        entries.push(Entry::new(key, at(self.str_span()?)));
                         if !self.next(b']')? {
                             break;
                         }
@@ -220,8 +232,8 @@ impl<'a> Reader<'a> {
                 }
             }
         }
-        group_bys.remember_row_size();
-        Some(group_bys)
+        let text = self.text.get(start..self.pos)?;
+        Some(GroupBys::from_ranges(text, entries))
     }
 
     /// A DNS `group_bys` list (`[{"key": …, "value": …}, …]`), or `null` (`None` inside).

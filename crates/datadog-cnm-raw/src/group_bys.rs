@@ -26,12 +26,18 @@ pub struct GroupBys {
     entries: Vec<Entry>,
 }
 
-/// `text[start..middle]` is the key, `text[middle..end]` the value.
+/// `text[key.0..key.1]` is the key, `text[value.0..value.1]` the value.
 #[derive(Clone, Copy, Debug)]
-struct Entry {
-    start: usize,
-    middle: usize,
-    end: usize,
+pub(crate) struct Entry {
+    key: (usize, usize),
+    value: (usize, usize),
+}
+
+impl Entry {
+    /// The entry for a key and a value at these byte ranges of the text.
+    pub(crate) fn new(key: (usize, usize), value: (usize, usize)) -> Self {
+        Self { key, value }
+    }
 }
 
 impl GroupBys {
@@ -41,11 +47,13 @@ impl GroupBys {
     }
 
     fn key(&self, entry: &Entry) -> &str {
-        self.text.get(entry.start..entry.middle).unwrap_or_default()
+        self.text.get(entry.key.0..entry.key.1).unwrap_or_default()
     }
 
     fn value(&self, entry: &Entry) -> &str {
-        self.text.get(entry.middle..entry.end).unwrap_or_default()
+        self.text
+            .get(entry.value.0..entry.value.1)
+            .unwrap_or_default()
     }
 
     /// The first value of `key`.
@@ -101,7 +109,7 @@ impl GroupBys {
         let middle = self.text.len();
         self.text.push_str(value);
         let end = self.text.len();
-        let entry = Entry { start, middle, end };
+        let entry = Entry::new((start, middle), (middle, end));
         // Servers usually send keys in order: then the entry goes at the end.
         match self.entries.last() {
             Some(last) if self.key(last) > key => {
@@ -109,6 +117,20 @@ impl GroupBys {
                 self.entries.insert(at, entry);
             }
             _ => self.entries.push(entry),
+        }
+    }
+
+    /// The group-bys whose keys and values are at the `entries`' ranges of `text` (which
+    /// may hold other characters around them, such as the JSON they were read from).
+    pub(crate) fn from_ranges(text: &str, mut entries: Vec<Entry>) -> Self {
+        let key = |entry: &Entry| text.get(entry.key.0..entry.key.1).unwrap_or_default();
+        if !entries.is_sorted_by(|a, b| key(a) <= key(b)) {
+            // Stable: the values of one key keep their order, as with `push`.
+            entries.sort_by(|a, b| key(a).cmp(key(b)));
+        }
+        Self {
+            text: text.to_owned(),
+            entries,
         }
     }
 

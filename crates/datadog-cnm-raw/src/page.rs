@@ -137,13 +137,20 @@ impl<'de, R: Deserialize<'de> + Default> Visitor<'de> for Rows<R> {
             .size_hint()
             .unwrap_or_else(|| LAST_PAGE_LEN.get())
             .min(MAX_ROWS_HINT);
-        let mut rows: Vec<R> = Vec::with_capacity(hint);
-        // Each row is decoded in place (`deserialize_in_place`) and moved once, into the
-        // vector, rather than returned through every frame in between: rows are a few
-        // hundred bytes each.
-        let mut next = R::default();
-        while seq.next_element_seed(InPlace(&mut next))?.is_some() {
-            rows.push(std::mem::take(&mut next));
+        // One more than the hint: the place for a next row that turns out not to exist.
+        let mut rows: Vec<R> = Vec::with_capacity(hint + 1);
+        // Each row is decoded where it stays, in the vector (`deserialize_in_place`),
+        // rather than built elsewhere and moved in: rows are a few hundred bytes each.
+        loop {
+            rows.push(R::default());
+            let decoded = match rows.last_mut() {
+                Some(place) => seq.next_element_seed(InPlace(place))?.is_some(),
+                None => false,
+            };
+            if !decoded {
+                rows.pop();
+                break;
+            }
         }
         // A guess far above what came back would pin memory for the page's lifetime.
         if rows.capacity() > 2 * rows.len() + 16 {
