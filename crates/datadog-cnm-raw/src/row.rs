@@ -98,6 +98,8 @@ impl<'de, R: Row> Visitor<'de> for RowText<'_, R> {
         }
         let text = map.next_value::<StrRef<'de>>()?;
         let text = text.as_str();
+        // The fast path fills a fresh row; `place` may hold an earlier row (a page's
+        // vector hands over a fresh one, so this costs a few stores there).
         *self.0 = R::default();
         if fast::row(text, self.0).is_none() {
             *self.0 = decode_row_text(text).map_err(|e| de::Error::custom(without_position(&e)))?;

@@ -244,6 +244,27 @@ fn rows_decode_from_a_value_and_from_a_reader() {
 }
 
 #[test]
+fn rows_decode_from_a_deserializer_that_sees_through_newtypes() {
+    // serde's own map deserializer treats a newtype struct as its contents, so the row
+    // arrives as a map instead of as text.
+    let members = vec![
+        ("id", serde_json::json!("web")),
+        ("type", serde_json::json!("aggregated_connection")),
+        (
+            "attributes",
+            serde_json::json!({"tcp_resets": 3, "group_bys": {"client_service": ["web"]}}),
+        ),
+    ];
+    let map = serde::de::value::MapDeserializer::<_, serde_json::Error>::new(members.into_iter());
+    let row =
+        <Connection as serde::Deserialize>::deserialize(map).unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(row.id.as_deref(), Some("web"));
+    assert_eq!(row.tcp_resets, Some(3));
+    assert_eq!(row.group("client_service"), Some("web"));
+    assert!(row.meta.is_empty());
+}
+
+#[test]
 fn an_error_in_a_row_names_the_problem() {
     let text = r#"{"data":[{"attributes":{"tcp_resets":1.5}}]}"#;
     let error = serde_json::from_str::<ConnectionPage>(text)
