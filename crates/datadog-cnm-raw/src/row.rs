@@ -237,3 +237,52 @@ pub(crate) fn serialize_row<S: Serializer>(
     }
     map.end()
 }
+
+#[cfg(test)]
+mod tests {
+    use std::cell::Cell;
+
+    use serde::Deserialize;
+    use serde::de::value::Error;
+
+    use super::RAW_TEXT;
+
+    /// Records the name a `Deserialize` impl asks for as a newtype struct, then fails.
+    struct NewtypeName<'a>(&'a Cell<Option<&'static str>>);
+
+    impl<'de> serde::Deserializer<'de> for NewtypeName<'_> {
+        type Error = Error;
+
+        fn deserialize_any<V: serde::de::Visitor<'de>>(self, _: V) -> Result<V::Value, Error> {
+            Err(serde::de::Error::custom("not a newtype struct"))
+        }
+
+        fn deserialize_newtype_struct<V: serde::de::Visitor<'de>>(
+            self,
+            name: &'static str,
+            _: V,
+        ) -> Result<V::Value, Error> {
+            self.0.set(Some(name));
+            Err(serde::de::Error::custom("recorded"))
+        }
+
+        serde::forward_to_deserialize_any! {
+            bool i8 i16 i32 i64 i128 u8 u16 u32 u64 u128 f32 f64 char str string bytes
+            byte_buf option unit unit_struct seq tuple tuple_struct map struct enum
+            identifier ignored_any
+        }
+    }
+
+    /// Rows ask serde_json for their text under the name its `RawValue` uses: if a
+    /// serde_json release renamed it, rows would still decode, only slowly, so this
+    /// test is what notices.
+    #[test]
+    fn rows_ask_for_their_text_as_serde_json_raw_value_does() {
+        let serde_json_asks = Cell::new(None);
+        let _ = <&serde_json::value::RawValue>::deserialize(NewtypeName(&serde_json_asks));
+        let row_asks = Cell::new(None);
+        let _ = crate::Connection::deserialize(NewtypeName(&row_asks));
+        assert_eq!(serde_json_asks.get(), Some(RAW_TEXT));
+        assert_eq!(row_asks.get(), Some(RAW_TEXT));
+    }
+}
