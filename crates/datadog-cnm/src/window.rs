@@ -234,6 +234,21 @@ mod tests {
     }
 
     #[test]
+    fn split_allows_exactly_100_000_windows_and_refuses_more() {
+        let window = Window::from_unix(0, 100_000).unwrap_or_else(|e| panic!("{e}"));
+        let parts = window
+            .split(Duration::from_secs(1))
+            .unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(parts.len(), 100_000);
+        let longer = Window::from_unix(0, 100_001).unwrap_or_else(|e| panic!("{e}"));
+        let error = match longer.split(Duration::from_secs(1)) {
+            Ok(parts) => panic!("{} one-second windows were not refused", parts.len()),
+            Err(error) => error,
+        };
+        assert!(error.to_string().contains("100001 windows"), "{error}");
+    }
+
+    #[test]
     fn between_rejects_empty_and_inverted_windows() {
         assert!(Window::between(at(10), at(10)).is_err());
         assert!(Window::between(at(11), at(10)).is_err());
