@@ -1,6 +1,9 @@
 //! The facade against httpmock servers: sites, environment, exact requests, credentials,
 //! validation, parsed pages and API errors. (Security properties: `security.rs`.)
 
+// Test code: a panic that shows the error is the right way to fail (helpers included).
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 use std::collections::HashMap;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
@@ -12,7 +15,7 @@ const DNS_PATH: &str = "/api/v2/network/dns/aggregate";
 
 fn window() -> Window {
     let to = UNIX_EPOCH + Duration::from_secs(1_764_003_600);
-    Window::between(to - Duration::from_secs(3600), to).unwrap_or_else(|e| panic!("{e}"))
+    Window::between(to - Duration::from_secs(3600), to).unwrap()
 }
 
 fn client_for(server: &MockServer) -> Client {
@@ -62,17 +65,13 @@ async fn requests_go_to_the_site_base_url_plus_the_operation_path() {
             then.status(200).body(r#"{"data":[]}"#);
         })
         .await;
-    let site: Site = server.base_url().parse().unwrap_or_else(|e| panic!("{e}"));
+    let site: Site = server.base_url().parse().unwrap();
     let client = Client::builder()
         .site(site)
         .api_key(API_KEY)
         .app_key(APP_KEY)
         .build();
-    let page = client
-        .unwrap_or_else(|e| panic!("{e}"))
-        .connections()
-        .send()
-        .await;
+    let page = client.unwrap().connections().send().await;
     assert!(page.is_ok(), "{page:?}");
     mock.assert_async().await;
 }
@@ -191,11 +190,7 @@ async fn absent_parameters_are_not_sent_and_the_default_window_is_the_last_15_mi
         })
         .await;
     let before = SystemTime::now();
-    let page = client_for(&server)
-        .dns()
-        .send()
-        .await
-        .unwrap_or_else(|e| panic!("{e}"));
+    let page = client_for(&server).dns().send().await.unwrap();
     mock.assert_async().await;
     assert_eq!(page.window.duration(), Duration::from_secs(900));
     let skew = page
@@ -225,12 +220,7 @@ async fn bearer_token_is_sent_instead_of_keys() {
     let client = Client::builder()
         .base_url(server.base_url())
         .map(|b| b.bearer_token(TOKEN).build());
-    let page = client
-        .unwrap_or_else(|e| panic!("{e}"))
-        .unwrap_or_else(|e| panic!("{e}"))
-        .dns()
-        .send()
-        .await;
+    let page = client.unwrap().unwrap().dns().send().await;
     assert!(page.is_ok(), "{page:?}");
     mock.assert_async().await;
 }
@@ -351,7 +341,7 @@ async fn parsed_connections_page() {
         .limit(1)
         .send()
         .await;
-    let page = page.unwrap_or_else(|e| panic!("{e}"));
+    let page = page.unwrap();
     assert!(page.truncated, "1 row for limit 1");
     assert_eq!(page.rows[0].group("server_service"), Some("hucklebuck"));
     insta::assert_json_snapshot!(page);
@@ -367,7 +357,7 @@ async fn parsed_dns_page_keeps_unknown_metric_keys() {
         })
         .await;
     let page = client_for(&server).dns().window(window()).send().await;
-    let page = page.unwrap_or_else(|e| panic!("{e}"));
+    let page = page.unwrap();
     let metrics = &page.rows[0].metrics;
     assert_eq!(metrics.total_requests, Some(12));
     assert_eq!(metrics.other.get("dns_responses.refused"), Some(&Some(2)));
@@ -389,7 +379,7 @@ async fn parsed_dns_doc_example_fills_every_named_metric() {
         })
         .await;
     let page = client_for(&server).dns().window(window()).send().await;
-    let row = page.unwrap_or_else(|e| panic!("{e}")).rows.remove(0);
+    let row = page.unwrap().rows.remove(0);
     assert_eq!(row.group("network.dns_query"), Some("example.com"));
     let m = row.metrics;
     let all = [

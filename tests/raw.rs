@@ -1,6 +1,9 @@
 //! The generated low-level client against httpmock servers: the exact requests it sends
 //! and what it makes of the documented (and some undocumented) response bodies.
 
+// Test code: a panic that shows the error is the right way to fail (helpers included).
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 use std::num::NonZeroU32;
 
 use datadog_cnm_raw::ConnectionPage;

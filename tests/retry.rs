@@ -1,6 +1,9 @@
 //! The retry fault matrix: each scenario checks the outcome, the number of attempts the
 //! server saw, and the exact delays the client waited (through a virtual clock).
 
+// Test code: a panic that shows the error is the right way to fail (helpers included).
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -35,7 +38,7 @@ async fn run(script: Vec<Step>, policy: RetryPolicy, timeout: Duration) -> Run {
                 .jitter(Arc::new(FixedJitter(HALF)))
         })
         .and_then(|b| b.build())
-        .unwrap_or_else(|e| panic!("{e}"));
+        .unwrap();
     let result = client.connections().send().await;
     Run {
         result,
@@ -50,7 +53,7 @@ fn real_clock_client(server: &ScriptedServer, policy: RetryPolicy) -> Client {
         .base_url(server.url())
         .map(|b| b.api_key("k").app_key("a").retry(policy))
         .and_then(|b| b.build())
-        .unwrap_or_else(|e| panic!("{e}"))
+        .unwrap()
 }
 
 async fn run_default(script: Vec<Step>) -> Run {
@@ -238,7 +241,7 @@ async fn s13_connection_refused_is_retried_then_reported() {
     let port = std::net::TcpListener::bind("127.0.0.1:0")
         .and_then(|l| l.local_addr())
         .map(|a| a.port())
-        .unwrap_or_else(|e| panic!("{e}"));
+        .unwrap();
     let clock = Arc::new(VirtualClock::default());
     let client = Client::builder()
         .base_url(format!("http://127.0.0.1:{port}"))
@@ -249,7 +252,7 @@ async fn s13_connection_refused_is_retried_then_reported() {
                 .jitter(Arc::new(FixedJitter(1.0)))
         })
         .and_then(|b| b.build())
-        .unwrap_or_else(|e| panic!("{e}"));
+        .unwrap();
     let result = client.dns().send().await;
     assert!(
         matches!(result, Err(Error::Transport { attempts: 4, .. })),
@@ -337,7 +340,7 @@ async fn the_time_budget_caps_backoff() {
                 .jitter(Arc::new(FixedJitter(1.0)))
         })
         .and_then(|b| b.build())
-        .unwrap_or_else(|e| panic!("{e}"));
+        .unwrap();
     let result = client.connections().send().await;
     assert!(
         matches!(result, Err(Error::Api { status: 502, .. })),

@@ -2,6 +2,9 @@
 //! sent elsewhere by a redirect, never sent in clear text off the machine; TLS compiled in;
 //! every error kind a clear sentence.
 
+// Test code: a panic that shows the error is the right way to fail (helpers included).
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 use std::time::Duration;
 
 use datadog_cnm::{Client, Error, RetryPolicy, Site};
@@ -76,7 +79,7 @@ fn refused_client() -> Client {
     let port = std::net::TcpListener::bind("127.0.0.1:0")
         .and_then(|l| l.local_addr())
         .map(|a| a.port())
-        .unwrap_or_else(|e| panic!("{e}"));
+        .unwrap();
     Client::builder()
         .base_url(format!("http://127.0.0.1:{port}"))
         .and_then(|b| {
@@ -85,7 +88,7 @@ fn refused_client() -> Client {
                 .retry(RetryPolicy::disabled())
                 .build()
         })
-        .unwrap_or_else(|e| panic!("{e}"))
+        .unwrap()
 }
 
 /// Ports and times differ between runs; snapshots show `PORT`, `FROM` and `TO`.
@@ -116,7 +119,7 @@ async fn debug_of_a_configured_client_redacts_the_keys() {
         .timeout(Duration::from_secs(20))
         .proxy("http://proxyuser:proxy-secret@proxy.internal:3128")
         .and_then(|b| b.build())
-        .unwrap_or_else(|e| panic!("{e}"));
+        .unwrap();
     let debug = format!("{client:?}");
     for secret in [API_KEY, APP_KEY, "proxy-secret", "proxyuser"] {
         assert!(!debug.contains(secret), "{secret} leaked: {debug}");
@@ -128,10 +131,7 @@ async fn debug_of_a_configured_client_redacts_the_keys() {
         !debug.contains(API_KEY) && !debug.contains(TOKEN),
         "{debug}"
     );
-    let bearer = Client::builder()
-        .bearer_token(TOKEN)
-        .build()
-        .unwrap_or_else(|e| panic!("{e}"));
+    let bearer = Client::builder().bearer_token(TOKEN).build().unwrap();
     assert!(!format!("{bearer:?}").contains(TOKEN));
 }
 
@@ -234,13 +234,8 @@ fn plain_http_is_refused_except_to_loopback() {
 async fn tls_backend_is_compiled_in() {
     use tokio::io::AsyncReadExt;
 
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-        .await
-        .unwrap_or_else(|e| panic!("{e}"));
-    let port = listener
-        .local_addr()
-        .map(|a| a.port())
-        .unwrap_or_else(|e| panic!("{e}"));
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let port = listener.local_addr().map(|a| a.port()).unwrap();
     let accept = tokio::spawn(async move {
         let (mut socket, _) = listener.accept().await.ok()?;
         let mut head = [0u8; 3];
@@ -255,7 +250,7 @@ async fn tls_backend_is_compiled_in() {
                 .retry(RetryPolicy::disabled())
                 .build()
         })
-        .unwrap_or_else(|e| panic!("{e}"));
+        .unwrap();
     let result = client.connections().send().await;
     let head = accept.await.ok().flatten();
     // 0x16 = TLS handshake record, 0x03 0x01 = the record-layer version of a ClientHello.

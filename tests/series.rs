@@ -1,5 +1,8 @@
 //! Window series, totals, truncation and multi-site fan-out against the bundled mock.
 
+// Test code: a panic that shows the error is the right way to fail (helpers included).
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, UNIX_EPOCH};
@@ -59,18 +62,13 @@ async fn a_24_hour_series_adds_up_to_the_24_hour_query_for_every_group() {
         .connections()
         .group_by(["client_team", "server_team"])
         .limit(7500);
-    let whole = query
-        .clone()
-        .window(day())
-        .send()
-        .await
-        .unwrap_or_else(|e| panic!("{e}"));
+    let whole = query.clone().window(day()).send().await.unwrap();
     let series = query
         .series(day(), HOUR)
         .concurrency(8)
         .collect()
         .await
-        .unwrap_or_else(|e| panic!("{e}"));
+        .unwrap();
 
     assert_eq!(series.len(), 24);
     assert_eq!(series[0].0.from, day().from);
@@ -110,17 +108,12 @@ async fn dns_series_totals_match_too() {
         .dns()
         .group_by(["client_service"])
         .limit(7500);
-    let whole = query
-        .clone()
-        .window(day())
-        .send()
-        .await
-        .unwrap_or_else(|e| panic!("{e}"));
+    let whole = query.clone().window(day()).send().await.unwrap();
     let series = query
         .series(day(), Duration::from_secs(5 * 3600))
         .collect()
         .await;
-    let series = series.unwrap_or_else(|e| panic!("{e}"));
+    let series = series.unwrap();
     assert_eq!(series.len(), 5, "4 × 5 h and a 4 h tail");
     assert_eq!(series[4].0.duration(), Duration::from_secs(4 * 3600));
     let total = Dns::total(series.iter().map(|(_, p)| p)).unwrap_or_else(|| panic!("no pages"));
@@ -167,7 +160,7 @@ async fn truncated_windows_are_reported() {
         .series(day(), Duration::from_secs(6 * 3600))
         .collect()
         .await
-        .unwrap_or_else(|e| panic!("{e}"));
+        .unwrap();
     let truncated = truncated_windows::<datadog_cnm::ConnectionsQuery>(&series);
     assert_eq!(truncated.len(), 4);
     assert!(
@@ -193,7 +186,7 @@ async fn progress_is_reported_for_every_window() {
         })
         .collect()
         .await
-        .unwrap_or_else(|e| panic!("{e}"));
+        .unwrap();
     assert_eq!(pages.len(), 6);
     let mut seen = seen.lock().map(|s| s.clone()).unwrap_or_default();
     seen.sort();
@@ -209,7 +202,7 @@ async fn a_failed_window_fails_the_series_with_its_window_named_unless_keep_goin
         })
         .start()
         .await
-        .unwrap_or_else(|e| panic!("{e}"));
+        .unwrap();
     let query = client(&server)
         .connections()
         .series(day(), HOUR * 6)
@@ -233,7 +226,7 @@ async fn a_failed_window_fails_the_series_with_its_window_named_unless_keep_goin
         .keep_going()
         .collect()
         .await;
-    let results = results.unwrap_or_else(|e| panic!("{e}"));
+    let results = results.unwrap();
     let failed: Vec<bool> = results.iter().map(|(_, r)| r.is_err()).collect();
     assert_eq!(failed, [true, false, false, false]);
 
@@ -256,7 +249,7 @@ async fn a_series_stays_within_the_rate_limit() {
         .rate_limit(10, Duration::from_secs(1))
         .start()
         .await
-        .unwrap_or_else(|e| panic!("{e}"));
+        .unwrap();
     let series = client(&server)
         .connections()
         .group_by(["client_service"])
@@ -265,7 +258,7 @@ async fn a_series_stays_within_the_rate_limit() {
         .keep_going()
         .collect()
         .await
-        .unwrap_or_else(|e| panic!("{e}"));
+        .unwrap();
     assert_eq!(series.len(), 24);
     let failed = series.iter().filter(|(_, r)| r.is_err()).count();
     assert_eq!(failed, 0);
@@ -291,23 +284,18 @@ async fn fan_out_keeps_the_healthy_sites_rows() {
         Client::builder()
             .base_url(server.url())
             .and_then(|b| b.api_key("k").app_key("a").retry(retry.clone()).build())
-            .unwrap_or_else(|e| panic!("{e}"))
+            .unwrap()
     };
     let results = client_of(&a)
         .fan_out([client_of(&b), client_of(&broken)])
         .connections(|q| q.group_by(["client_service"]).limit(50))
         .await;
     assert_eq!(results.len(), 3);
-    let site_of = |server: &MockServer| {
-        server
-            .url()
-            .parse::<Site>()
-            .unwrap_or_else(|e| panic!("{e}"))
-    };
+    let site_of = |server: &MockServer| server.url().parse::<Site>().unwrap();
     assert_eq!(results[0].0, site_of(&a));
     assert_eq!(results[2].0, site_of(&broken));
     for (_, result) in &results[..2] {
-        let page = result.as_ref().unwrap_or_else(|e| panic!("{e}"));
+        let page = result.as_ref().unwrap();
         assert_eq!(page.rows.len(), 50);
     }
     match &results[2].1 {
@@ -325,14 +313,14 @@ proptest! {
     #[test]
     fn split_covers_any_window_exactly(from in 0u64..4_000_000_000, len in 1u64..2_000_000, step in 1u64..200_000) {
         let at = |s: u64| UNIX_EPOCH + Duration::from_secs(s);
-        let window = Window::between(at(from), at(from + len)).unwrap_or_else(|e| panic!("{e}"));
+        let window = Window::between(at(from), at(from + len)).unwrap();
         let split = window.split(Duration::from_secs(step));
         if len.div_ceil(step) > 100_000 {
             let error = split.err().map(|e| e.to_string()).unwrap_or_default();
             prop_assert!(error.contains("at most 100000"), "{}", error);
             return Ok(());
         }
-        let parts = split.unwrap_or_else(|e| panic!("{e}"));
+        let parts = split.unwrap();
         prop_assert_eq!(parts.len() as u64, len.div_ceil(step));
         prop_assert_eq!(parts[0].from, window.from);
         prop_assert_eq!(parts[parts.len() - 1].to, window.to);

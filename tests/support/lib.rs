@@ -3,6 +3,9 @@
 //! Fixtures are written here, by hand, from the public documentation of the CNM API; the
 //! tests never read files outside this repository.
 
+// Test code: a panic that shows the error is the right way to fail (helpers included).
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 use std::sync::{Arc, Mutex};
 
 mod clock;

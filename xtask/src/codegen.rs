@@ -233,9 +233,9 @@ mod tests {
     #[test]
     fn codegen_is_deterministic_and_checked_in_code_is_current() {
         let root = workspace_root();
-        let spec = load_spec(&root.join(SPEC_PATH)).unwrap_or_else(|e| panic!("{e:#}"));
-        let first = generate(&spec).unwrap_or_else(|e| panic!("{e:#}"));
-        let second = generate(&spec).unwrap_or_else(|e| panic!("{e:#}"));
+        let spec = load_spec(&root.join(SPEC_PATH)).unwrap();
+        let first = generate(&spec).unwrap();
+        let second = generate(&spec).unwrap();
         for (a, b) in first.iter().zip(&second) {
             assert!(
                 a.contents == b.contents,
@@ -260,7 +260,7 @@ mod tests {
     #[test]
     fn an_edited_description_makes_the_check_fail() {
         let root = workspace_root();
-        let text = fs::read_to_string(root.join(SPEC_PATH)).unwrap_or_else(|e| panic!("{e}"));
+        let text = fs::read_to_string(root.join(SPEC_PATH)).unwrap();
         let original = "description: Get all aggregated connections.";
         assert!(text.contains(original));
         let edited = text.replacen(original, "description: Get every aggregated connection.", 1);
@@ -285,13 +285,13 @@ mod tests {
     #[test]
     fn openapi_3_1_is_refused_with_a_clear_error() {
         let dir = std::env::temp_dir().join(format!("xtask-codegen-{}", std::process::id()));
-        fs::create_dir_all(&dir).unwrap_or_else(|e| panic!("{e}"));
+        fs::create_dir_all(&dir).unwrap();
         let path = dir.join("spec.yaml");
         fs::write(
             &path,
             "openapi: 3.1.0\ninfo: {title: t, version: '1'}\npaths: {}\n",
         )
-        .unwrap_or_else(|e| panic!("{e}"));
+        .unwrap();
         let error = load_spec(&path).err().map(|e| format!("{e:#}"));
         let _ = fs::remove_dir_all(&dir);
         assert!(error.is_some_and(|e| e.contains("progenitor only reads 3.0.x")));

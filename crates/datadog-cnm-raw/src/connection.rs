@@ -302,7 +302,7 @@ mod tests {
         let text = r#"{"type":"aggregated_connection","id":"x","links":{"self":"/x"},
             "attributes":{"tcp_timeouts":6,"group_bys":{"client_service":["web"]},"bytes_sent_by_client":1,
             "new_metric":2,"rtt_micro_seconds":null}}"#;
-        let row: Connection = serde_json::from_str(text).unwrap_or_else(|e| panic!("{e}"));
+        let row: Connection = serde_json::from_str(text).unwrap();
         assert_eq!(row.bytes_sent_by_client, Some(1));
         assert_eq!(row.tcp_timeouts, Some(6));
         assert_eq!(row.rtt_micro_seconds, None);
@@ -314,12 +314,12 @@ mod tests {
         );
         assert!(!row.meta.contains_key("type"));
 
-        let empty: Connection = serde_json::from_str(r#"{"attributes":null,"type":"other"}"#)
-            .unwrap_or_else(|e| panic!("{e}"));
+        let empty: Connection =
+            serde_json::from_str(r#"{"attributes":null,"type":"other"}"#).unwrap();
         assert_eq!(empty.meta.get("type"), Some(&serde_json::json!("other")));
 
-        let back = serde_json::to_value(&row).unwrap_or_else(|e| panic!("{e}"));
-        let again: Connection = serde_json::from_value(back).unwrap_or_else(|e| panic!("{e}"));
+        let back = serde_json::to_value(&row).unwrap();
+        let again: Connection = serde_json::from_value(back).unwrap();
         assert_eq!(again, row);
     }
 }

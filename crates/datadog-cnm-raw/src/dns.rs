@@ -439,7 +439,7 @@ mod tests {
         let text = r#"{"attributes":{"group_bys":[{"key":"network.dns_query","value":"a.example","origin":"x"}],
             "metrics":[{"key":"dns_total_requests","value":12},{"key":"dns_responses.refused","value":2,"unit":"count"},
             {"key":"dns_timeouts","value":null}],"sampled":true},"id":"q","type":"aggregated_dns"}"#;
-        let row: DnsRow = serde_json::from_str(text).unwrap_or_else(|e| panic!("{e}"));
+        let row: DnsRow = serde_json::from_str(text).unwrap();
         assert_eq!(row.group("network.dns_query"), Some("a.example"));
         assert_eq!(row.metrics.total_requests, Some(12));
         assert_eq!(row.metrics.timeouts, None);
@@ -448,12 +448,11 @@ mod tests {
             Some(&Some(2))
         );
         assert_eq!(row.other.get("sampled"), Some(&serde_json::json!(true)));
-        let back = serde_json::to_value(&row).unwrap_or_else(|e| panic!("{e}"));
-        let again: DnsRow = serde_json::from_value(back).unwrap_or_else(|e| panic!("{e}"));
+        let back = serde_json::to_value(&row).unwrap();
+        let again: DnsRow = serde_json::from_value(back).unwrap();
         assert_eq!(again, row);
         let empty: DnsRow =
-            serde_json::from_str(r#"{"attributes":{"group_bys":null,"metrics":null}}"#)
-                .unwrap_or_else(|e| panic!("{e}"));
+            serde_json::from_str(r#"{"attributes":{"group_bys":null,"metrics":null}}"#).unwrap();
         assert!(empty.group_bys.is_empty() && empty.metrics == DnsMetrics::default());
     }
 }

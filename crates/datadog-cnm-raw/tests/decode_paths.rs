@@ -7,6 +7,9 @@
 //! unknown members, floats, out-of-range integers, wrong types) and check that both ways
 //! give the same rows, or both fail.
 
+// Test code: a panic that shows the error is the right way to fail (helpers included).
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 use datadog_cnm_raw::{Connection, ConnectionPage, DnsPage, DnsRow, with_readable_keys};
 use proptest::prelude::*;
 use serde::de::DeserializeOwned;
@@ -232,11 +235,10 @@ proptest! {
 fn rows_decode_from_a_value_and_from_a_reader() {
     let text = r#"{"attributes":{"group_bys":{"client_service":["web"]},"tcp_resets":3,"new":1},
         "id":"web","type":"aggregated_connection"}"#;
-    let direct: Connection = serde_json::from_str(text).unwrap_or_else(|e| panic!("{e}"));
-    let value: serde_json::Value = serde_json::from_str(text).unwrap_or_else(|e| panic!("{e}"));
-    let from_value: Connection = serde_json::from_value(value).unwrap_or_else(|e| panic!("{e}"));
-    let from_reader: Connection =
-        serde_json::from_reader(text.as_bytes()).unwrap_or_else(|e| panic!("{e}"));
+    let direct: Connection = serde_json::from_str(text).unwrap();
+    let value: serde_json::Value = serde_json::from_str(text).unwrap();
+    let from_value: Connection = serde_json::from_value(value).unwrap();
+    let from_reader: Connection = serde_json::from_reader(text.as_bytes()).unwrap();
     assert_eq!(direct.tcp_resets, Some(3));
     assert_eq!(direct.other.get("new"), Some(&serde_json::json!(1)));
     assert_eq!(from_value, direct);
@@ -256,8 +258,7 @@ fn rows_decode_from_a_deserializer_that_sees_through_newtypes() {
         ),
     ];
     let map = serde::de::value::MapDeserializer::<_, serde_json::Error>::new(members.into_iter());
-    let row =
-        <Connection as serde::Deserialize>::deserialize(map).unwrap_or_else(|e| panic!("{e}"));
+    let row = <Connection as serde::Deserialize>::deserialize(map).unwrap();
     assert_eq!(row.id.as_deref(), Some("web"));
     assert_eq!(row.tcp_resets, Some(3));
     assert_eq!(row.group("client_service"), Some("web"));

@@ -462,8 +462,7 @@ mod tests {
 
     #[test]
     fn proxy_credentials_are_redacted() {
-        let url =
-            Url::parse("http://user:hunter2@proxy.internal:3128").unwrap_or_else(|e| panic!("{e}"));
+        let url = Url::parse("http://user:hunter2@proxy.internal:3128").unwrap();
         assert_eq!(redact_url(&url), "http://***:***@proxy.internal:3128/");
     }
 }

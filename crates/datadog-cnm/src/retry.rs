@@ -256,7 +256,7 @@ mod tests {
         let date = httpdate::fmt_http_date(now + Duration::from_secs(42));
         headers.insert(
             http::header::RETRY_AFTER,
-            http::HeaderValue::from_str(&date).unwrap_or_else(|e| panic!("{e}")),
+            http::HeaderValue::from_str(&date).unwrap(),
         );
         assert_eq!(
             server_requested_wait(None, &headers, now),

@@ -223,10 +223,8 @@ mod tests {
 
     #[test]
     fn split_covers_exactly_with_a_short_tail() {
-        let window = Window::from_unix(1000, 1000 + 3 * 3600 + 5).unwrap_or_else(|e| panic!("{e}"));
-        let parts = window
-            .split(Duration::from_secs(3600))
-            .unwrap_or_else(|e| panic!("{e}"));
+        let window = Window::from_unix(1000, 1000 + 3 * 3600 + 5).unwrap();
+        let parts = window.split(Duration::from_secs(3600)).unwrap();
         assert_eq!(parts.len(), 4);
         assert_eq!(parts[3].duration(), Duration::from_secs(5));
         assert!(parts.windows(2).all(|p| p[0].to == p[1].from));
@@ -235,12 +233,10 @@ mod tests {
 
     #[test]
     fn split_allows_exactly_100_000_windows_and_refuses_more() {
-        let window = Window::from_unix(0, 100_000).unwrap_or_else(|e| panic!("{e}"));
-        let parts = window
-            .split(Duration::from_secs(1))
-            .unwrap_or_else(|e| panic!("{e}"));
+        let window = Window::from_unix(0, 100_000).unwrap();
+        let parts = window.split(Duration::from_secs(1)).unwrap();
         assert_eq!(parts.len(), 100_000);
-        let longer = Window::from_unix(0, 100_001).unwrap_or_else(|e| panic!("{e}"));
+        let longer = Window::from_unix(0, 100_001).unwrap();
         let error = match longer.split(Duration::from_secs(1)) {
             Ok(parts) => panic!("{} one-second windows were not refused", parts.len()),
             Err(error) => error,

@@ -250,7 +250,7 @@ mod tests {
                     ## F2. Narrow\n\n- **Diff locations**: `components › schemas › A › *`,\n  \
                     `components › schemas › B`\n- **Not visible when**: never\n  at all.\n\n\
                     ## Later\n\n### N1. Same as F1\n\n- **Diff locations**: `components › **`\n";
-        let entries = parse(text, "FIXES.md").unwrap_or_else(|e| panic!("{e}"));
+        let entries = parse(text, "FIXES.md").unwrap();
         let ids: Vec<&str> = entries.iter().map(|e| e.id.as_str()).collect();
         assert_eq!(ids, ["F1", "F2", "N1"]);
         assert_eq!(entries[1].patterns.len(), 2);

@@ -240,7 +240,7 @@ mod tests {
     use super::*;
 
     fn parse(text: &str) -> Node {
-        serde_norway::from_str(text).unwrap_or_else(|e| panic!("{e}"))
+        serde_norway::from_str(text).unwrap()
     }
 
     #[test]

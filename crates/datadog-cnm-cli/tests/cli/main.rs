@@ -4,6 +4,9 @@
 //! never be used. Windows are fixed, so numbers are stable; times and ports are redacted
 //! in snapshots all the same.
 
+// Test code: a panic that shows the error is the right way to fail (helpers included).
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 mod demo;
 mod exit_codes;
 mod output;

@@ -14,15 +14,15 @@ const UPSTREAM: &str = include_str!("../../../tests/fixtures/upstream.yaml");
 const REFACTORED: &str = include_str!("../../../tests/fixtures/upstream-refactored.yaml");
 
 fn spec(text: &str, label: &str) -> Spec {
-    Spec::parse(text, label).unwrap_or_else(|e| panic!("{e:#}"))
+    Spec::parse(text, label).unwrap()
 }
 
 fn differences(upstream: &str, ours: &str) -> Vec<Difference> {
     let (up, our) = (spec(upstream, "upstream"), spec(ours, "ours"));
-    let up_ops = up.operations().unwrap_or_else(|e| panic!("{e:#}"));
-    let our_ops = our.operations().unwrap_or_else(|e| panic!("{e:#}"));
-    let up_slice = slice::slice(&up, &up_ops).unwrap_or_else(|e| panic!("{e:#}"));
-    let our_slice = slice::slice(&our, &our_ops).unwrap_or_else(|e| panic!("{e:#}"));
+    let up_ops = up.operations().unwrap();
+    let our_ops = our.operations().unwrap();
+    let up_slice = slice::slice(&up, &up_ops).unwrap();
+    let our_slice = slice::slice(&our, &our_ops).unwrap();
     compare::compare(
         (&up, &up_ops, &up_slice.components),
         (&our, &our_ops, &our_slice.components),
@@ -98,8 +98,7 @@ fn shuffled_key_order_makes_no_difference() {
             other => other.clone(),
         }
     }
-    let shuffled = serde_norway::to_string(&reverse(&spec(UPSTREAM, "upstream").root))
-        .unwrap_or_else(|e| panic!("{e}"));
+    let shuffled = serde_norway::to_string(&reverse(&spec(UPSTREAM, "upstream").root)).unwrap();
     assert!(shuffled.starts_with("x-group-parameters: true\ntags:"));
     only(&differences(UPSTREAM, &shuffled), &[]);
 }
@@ -451,8 +450,8 @@ fn a_shared_component_is_reported_once_and_recursion_ends() {
 #[test]
 fn the_slice_keeps_the_operations_and_what_they_use_only() {
     let up = spec(UPSTREAM, "upstream");
-    let ops = up.operations().unwrap_or_else(|e| panic!("{e:#}"));
-    let sliced = slice::slice(&up, &ops).unwrap_or_else(|e| panic!("{e:#}"));
+    let ops = up.operations().unwrap();
+    let sliced = slice::slice(&up, &ops).unwrap();
     let names: Vec<String> = sliced
         .components
         .iter()
@@ -471,7 +470,7 @@ fn the_slice_keeps_the_operations_and_what_they_use_only() {
             "{unrelated} in {names:?}"
         );
     }
-    let yaml = slice::to_yaml(&up, &sliced).unwrap_or_else(|e| panic!("{e:#}"));
+    let yaml = slice::to_yaml(&up, &sliced).unwrap();
     assert!(!yaml.contains("GetOther") && !yaml.contains("x-group-parameters"));
     assert!(yaml.contains("name: Cloud Network Monitoring") && !yaml.contains("name: Other\n"));
     // The slice stands alone and means the same as the operations in the whole file.
@@ -511,7 +510,7 @@ fn unusable_input_fails_with_a_clear_error() {
         "#/components/schemas/Nope",
     );
     let broken = spec(&broken, "x.yaml");
-    let ops = broken.operations().unwrap_or_else(|e| panic!("{e:#}"));
+    let ops = broken.operations().unwrap();
     let Err(dangling) = slice::slice(&broken, &ops) else {
         panic!("a dangling $ref was accepted");
     };

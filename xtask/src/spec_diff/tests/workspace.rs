@@ -22,8 +22,8 @@ fn our_fragment_compared_with_itself_has_no_differences() {
 fn explained(upstream_fixture: &str) -> (Vec<Entry>, Vec<(Difference, Option<usize>)>) {
     let upstream = workspace_file(&format!("xtask/tests/fixtures/{upstream_fixture}"));
     let found = differences(&upstream, &workspace_file(crate::spec_diff::OURS_PATH));
-    let entries = explain::parse(&workspace_file(crate::spec_diff::FIXES_PATH), "FIXES.md")
-        .unwrap_or_else(|e| panic!("{e:#}"));
+    let entries =
+        explain::parse(&workspace_file(crate::spec_diff::FIXES_PATH), "FIXES.md").unwrap();
     let attribution = explain::attribute(&entries, &found);
     let unexplained: Vec<Difference> = found
         .iter()
@@ -79,8 +79,8 @@ fn fixes_explain_every_difference_from_a_2026_08_upstream() {
 
 #[test]
 fn every_fixes_entry_says_where_it_shows_or_why_not() {
-    let entries = explain::parse(&workspace_file(crate::spec_diff::FIXES_PATH), "FIXES.md")
-        .unwrap_or_else(|e| panic!("{e:#}"));
+    let entries =
+        explain::parse(&workspace_file(crate::spec_diff::FIXES_PATH), "FIXES.md").unwrap();
     let mut ids: Vec<&str> = entries.iter().map(|e| e.id.as_str()).collect();
     let count = ids.len();
     ids.sort_unstable();
