@@ -92,13 +92,13 @@ fn dd_site_variants_from_the_environment() {
             ("DD_API_KEY", API_KEY),
             ("DD_APP_KEY", APP_KEY),
         ]);
-        let client = Client::builder()
-            .with_env_lookup(lookup)
-            .and_then(|b| b.build());
+        let client = Client::builder().with_env_lookup(lookup).build();
         let client = client.unwrap_or_else(|e| panic!("DD_SITE={value}: {e}"));
         assert_eq!(client.site(), &site, "DD_SITE={value}");
     }
-    let garbage = Client::builder().with_env_lookup(env(&[("DD_SITE", "datadoghq.moon")]));
+    let garbage = Client::builder()
+        .with_env_lookup(env(&[("DD_SITE", "datadoghq.moon")]))
+        .build();
     let message = garbage.err().map(|e| e.to_string()).unwrap_or_default();
     assert!(
         message.contains("DD_SITE") && message.contains("datadoghq.moon"),
@@ -113,9 +113,7 @@ fn dd_site_variants_from_the_environment() {
 #[test]
 fn environment_keys_and_precedence() {
     let lookup = env(&[("DD_API_KEY", "from-env"), ("DD_APPLICATION_KEY", APP_KEY)]);
-    let built = Client::builder()
-        .with_env_lookup(lookup)
-        .and_then(|b| b.build());
+    let built = Client::builder().with_env_lookup(lookup).build();
     assert!(built.is_ok(), "DD_APPLICATION_KEY is accepted: {built:?}");
 
     // Explicit settings win over the environment.
@@ -123,19 +121,29 @@ fn environment_keys_and_precedence() {
     let built = Client::builder()
         .site(Site::Ap1)
         .with_env_lookup(lookup)
-        .and_then(|b| b.build());
+        .build();
     assert_eq!(built.ok().map(|c| c.site().clone()), Some(Site::Ap1));
 
     let missing = Client::builder()
         .with_env_lookup(env(&[("DD_APP_KEY", APP_KEY)]))
-        .and_then(|b| b.build());
+        .build();
     let message = missing.err().map(|e| e.to_string()).unwrap_or_default();
     assert!(message.contains("DD_API_KEY"), "{message}");
     let missing = Client::builder()
         .with_env_lookup(env(&[("DD_API_KEY", API_KEY)]))
-        .and_then(|b| b.build());
+        .build();
     let message = missing.err().map(|e| e.to_string()).unwrap_or_default();
     assert!(message.contains("DD_APP_KEY"), "{message}");
+}
+
+/// `datadog-cnm/<version> (rust; <os>; <arch>)`.
+fn user_agent() -> String {
+    format!(
+        "datadog-cnm/{} (rust; {}; {})",
+        env!("CARGO_PKG_VERSION"),
+        std::env::consts::OS,
+        std::env::consts::ARCH
+    )
 }
 
 #[tokio::test]
@@ -157,7 +165,7 @@ async fn exact_query_string_with_every_parameter_and_both_keys() {
                 .header("dd-application-key", APP_KEY)
                 .header_missing("authorization")
                 .header_missing("api-version")
-                .header("user-agent", datadog_cnm::user_agent());
+                .header("user-agent", user_agent());
             then.status(200).body(CONNECTIONS_DOC_EXAMPLE);
         })
         .await;
@@ -219,8 +227,9 @@ async fn bearer_token_is_sent_instead_of_keys() {
         .await;
     let client = Client::builder()
         .base_url(server.base_url())
-        .map(|b| b.bearer_token(TOKEN).build());
-    let page = client.unwrap().unwrap().dns().send().await;
+        .bearer_token(TOKEN)
+        .build();
+    let page = client.unwrap().dns().send().await;
     assert!(page.is_ok(), "{page:?}");
     mock.assert_async().await;
 }
@@ -360,7 +369,7 @@ async fn parsed_dns_page_keeps_unknown_metric_keys() {
     let page = page.unwrap();
     let metrics = &page.rows[0].metrics;
     assert_eq!(metrics.total_requests, Some(12));
-    assert_eq!(metrics.other.get("dns_responses.refused"), Some(&Some(2)));
+    assert_eq!(metrics.extra.get("dns_responses.refused"), Some(&Some(2)));
     assert_eq!(
         metrics.get(&DnsMetricKey::from("dns_responses.refused")),
         Some(2)
@@ -395,7 +404,7 @@ async fn parsed_dns_doc_example_fills_every_named_metric() {
         m.failure_latency_percentile,
     ];
     assert_eq!(all, [100, 7, 93, 5, 2, 1, 1, 3, 50, 75].map(Some));
-    assert!(m.other.is_empty());
+    assert!(m.extra.is_empty());
 }
 
 #[tokio::test]

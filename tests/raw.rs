@@ -6,10 +6,10 @@
 
 use std::num::NonZeroU32;
 
-use datadog_cnm_raw::ConnectionPage;
+use datadog_cnm_raw::ConnectionsDocument;
 use datadog_cnm_raw::mock::MockServerExt;
 use datadog_cnm_raw::types::{ApiErrorItem, CnmGroupBy};
-use datadog_cnm_raw::{Client, DnsMetricKey, Error, Seam};
+use datadog_cnm_raw::{BodyTooLarge, Client, DnsMetricKey, Error, Seam};
 use datadog_cnm_tests::*;
 use httpmock::MockServer;
 
@@ -23,7 +23,7 @@ fn group_by(value: &str) -> CnmGroupBy {
     }
 }
 
-fn connections_doc_example() -> ConnectionPage {
+fn connections_doc_example() -> ConnectionsDocument {
     match serde_json::from_str(CONNECTIONS_DOC_EXAMPLE) {
         Ok(body) => body,
         Err(e) => panic!("the documentation example no longer parses: {e}"),
@@ -33,6 +33,7 @@ fn connections_doc_example() -> ConnectionPage {
 #[tokio::test]
 async fn connections_request_carries_every_parameter() {
     let server = MockServer::start_async().await;
+    let recorder = Recorder::default();
     let groups = group_by("client_service,server_service");
     let body = connections_doc_example();
     let mock = server.get_aggregated_connections(|when, then| {
@@ -46,10 +47,11 @@ async fn connections_request_carries_every_parameter() {
         let _ = when
             .into_inner()
             .header("accept", "application/json")
-            .header_missing("api-version");
+            .header_missing("api-version")
+            .is_true(recorder.matcher());
         let _ = then.ok(&body);
     });
-    let (client, transport) = recording_client(&server.base_url());
+    let client = direct_client(&server);
 
     let response = client
         .get_aggregated_connections()
@@ -65,34 +67,37 @@ async fn connections_request_carries_every_parameter() {
     mock.assert_async().await;
     let page = response.map(|r| r.into_inner());
     assert_eq!(page.ok(), Some(body));
-    insta::assert_yaml_snapshot!(transport.seen());
+    insta::assert_yaml_snapshot!(recorder.seen());
 }
 
 #[tokio::test]
 async fn connections_request_without_parameters_sends_none() {
     let server = MockServer::start_async().await;
+    let recorder = Recorder::default();
     let mock = server.get_aggregated_connections(|when, then| {
-        let _ = when
+        let when = when
             .from(None)
             .to(None)
             .group_by(None)
             .tags(None)
             .query(None)
             .limit(None);
-        let _ = then.ok(&ConnectionPage::default());
+        let _ = when.into_inner().is_true(recorder.matcher());
+        let _ = then.ok(&ConnectionsDocument::default());
     });
-    let (client, transport) = recording_client(&server.base_url());
+    let client = direct_client(&server);
 
     let page = client.get_aggregated_connections().send().await;
 
     mock.assert_async().await;
     assert!(page.is_ok(), "{page:?}");
-    insta::assert_yaml_snapshot!(transport.seen());
+    insta::assert_yaml_snapshot!(recorder.seen());
 }
 
 #[tokio::test]
 async fn dns_request_carries_every_parameter() {
     let server = MockServer::start_async().await;
+    let recorder = Recorder::default();
     let groups = group_by("network.dns_query,client_service");
     let mock = server.get_aggregated_dns(|when, then| {
         let when = when
@@ -102,14 +107,17 @@ async fn dns_request_carries_every_parameter() {
             .tags("env:prod")
             .query("client_service:web*")
             .limit(NonZeroU32::new(1));
-        let _ = when.into_inner().header_missing("api-version");
+        let _ = when
+            .into_inner()
+            .header_missing("api-version")
+            .is_true(recorder.matcher());
         let _ = then
             .into_inner()
             .status(200)
             .header("content-type", "application/vnd.api+json")
             .body(DNS_DOC_EXAMPLE);
     });
-    let (client, transport) = recording_client(&server.base_url());
+    let client = direct_client(&server);
 
     let response = client
         .get_aggregated_dns()
@@ -124,29 +132,31 @@ async fn dns_request_carries_every_parameter() {
 
     mock.assert_async().await;
     assert!(response.is_ok(), "{response:?}");
-    insta::assert_yaml_snapshot!(transport.seen());
+    insta::assert_yaml_snapshot!(recorder.seen());
 }
 
 #[tokio::test]
 async fn dns_request_without_parameters_sends_none() {
     let server = MockServer::start_async().await;
+    let recorder = Recorder::default();
     let mock = server.get_aggregated_dns(|when, then| {
-        let _ = when
+        let when = when
             .from(None)
             .to(None)
             .group_by(None)
             .tags(None)
             .query(None)
             .limit(None);
+        let _ = when.into_inner().is_true(recorder.matcher());
         let _ = then.into_inner().status(200).body(r#"{"data":[]}"#);
     });
-    let (client, transport) = recording_client(&server.base_url());
+    let client = direct_client(&server);
 
     let page = client.get_aggregated_dns().send().await;
 
     mock.assert_async().await;
     assert_eq!(page.map(|p| p.into_inner().data.len()).ok(), Some(0));
-    insta::assert_yaml_snapshot!(transport.seen());
+    insta::assert_yaml_snapshot!(recorder.seen());
 }
 
 /// Serve `body` with `status` for any request to `path`.
@@ -164,7 +174,7 @@ async fn serve(status: u16, path: &str, body: &str) -> MockServer {
 }
 
 fn direct_client(server: &MockServer) -> Client {
-    Client::new_with_client(&server.base_url(), reqwest::Client::new(), Seam::direct())
+    Client::new_with_client(&server.base_url(), reqwest::Client::new(), Seam::new())
 }
 
 const CONNECTIONS_PATH: &str = "/api/v2/network/connections/aggregate";
@@ -239,16 +249,16 @@ async fn dns_unknown_metric_key_and_extra_fields_do_not_fail_the_response() {
     let refused = DnsMetricKey::Other("dns_responses.refused".into());
     assert_eq!(metrics.get(&refused), Some(2));
     assert_eq!(
-        page.data[0].other.get("sampled"),
+        page.data[0].extra_attributes.get("sampled"),
         Some(&serde_json::Value::Bool(true)),
         "unknown attributes are kept"
     );
     assert!(
-        page.data[0].meta.contains_key("relationships"),
+        page.data[0].extra_members.contains_key("relationships"),
         "unknown row members are kept"
     );
     assert!(
-        page.meta.contains_key("meta"),
+        page.extra_members.contains_key("meta"),
         "unknown document members are kept"
     );
     insta::assert_json_snapshot!(page);
@@ -269,7 +279,7 @@ async fn connections_unknown_field_does_not_fail_the_response() {
         "{page:?}"
     );
     assert_eq!(
-        row.and_then(|r| r.other.get("tcp_zero_window_seconds")),
+        row.and_then(|r| r.extra_attributes.get("tcp_zero_window_seconds")),
         Some(&serde_json::json!(12)),
         "unknown attributes are kept"
     );
@@ -325,24 +335,71 @@ async fn server_errors_in_the_5xx_range_are_typed() {
     assert_eq!(errors.len(), 1);
 }
 
-/// Why the facade decides retries in a [`datadog_cnm_raw::Transport`]: once the generated
-/// code has the response, an HTML 429 from a proxy is a payload error without a status.
+/// The seam keeps the status of an error answer whose body is not JSON: without it, the
+/// generated decoder would report an HTML 429 from a proxy as a payload error without a
+/// status, and nobody could tell it was worth retrying.
 #[tokio::test]
-async fn html_error_page_loses_its_status_after_decoding() {
-    let server = serve(
-        429,
-        CONNECTIONS_PATH,
-        "<html><body>Too Many Requests</body></html>",
-    )
-    .await;
+async fn an_html_error_page_keeps_its_status_and_body() {
+    let page = "<html><body>Too Many Requests</body></html>";
+    let server = serve(429, CONNECTIONS_PATH, page).await;
     let result = direct_client(&server)
         .get_aggregated_connections()
         .send()
         .await;
     match result {
-        Err(error @ Error::InvalidResponsePayload(..)) => assert_eq!(error.status(), None),
-        other => panic!("expected InvalidResponsePayload, got {other:?}"),
+        Err(Error::UnexpectedResponse(response)) => {
+            assert_eq!(response.status(), 429);
+            assert!(response.extensions().get::<BodyTooLarge>().is_none());
+            assert_eq!(response.text().await.unwrap(), page);
+        }
+        other => panic!("expected UnexpectedResponse, got {other:?}"),
     }
+    // A success whose body does not decode stays a payload error: its status is 2xx.
+    let server = serve(200, CONNECTIONS_PATH, page).await;
+    let result = direct_client(&server)
+        .get_aggregated_connections()
+        .send()
+        .await;
+    assert!(
+        matches!(result, Err(Error::InvalidResponsePayload(..))),
+        "{result:?}"
+    );
+}
+
+/// Bodies longer than the seam's limit are refused, whether `Content-Length` announces
+/// them or they just keep coming.
+#[tokio::test]
+async fn bodies_over_the_limit_are_refused_with_their_status() {
+    let body = format!(r#"{{"data":[],"padding":"{}"}}"#, "x".repeat(4096));
+    let server = serve(200, CONNECTIONS_PATH, &body).await;
+    let small = Client::new_with_client(
+        &server.base_url(),
+        reqwest::Client::new(),
+        Seam::new().with_body_limit(1024),
+    );
+    match small.get_aggregated_connections().send().await {
+        Err(Error::UnexpectedResponse(response)) => {
+            assert_eq!(response.status(), 200);
+            assert_eq!(
+                response.extensions().get::<BodyTooLarge>(),
+                Some(&BodyTooLarge {
+                    limit: 1024,
+                    announced: Some(body.len() as u64)
+                })
+            );
+        }
+        other => panic!("expected a refused body, got {other:?}"),
+    }
+    let roomy = Client::new_with_client(
+        &server.base_url(),
+        reqwest::Client::new(),
+        Seam::new().with_body_limit(body.len() as u64),
+    );
+    let page = roomy.get_aggregated_connections().send().await;
+    assert!(
+        page.is_ok(),
+        "a body exactly at the limit is read: {page:?}"
+    );
 }
 
 #[tokio::test]

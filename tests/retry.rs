@@ -7,8 +7,8 @@
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use datadog_cnm::retry::FixedJitter;
-use datadog_cnm::{Client, Connections, Error, Result, RetryPolicy};
+use datadog_cnm::test_util::FixedJitter;
+use datadog_cnm::{Client, ConnectionsPage, Error, Result, RetryPolicy};
 use datadog_cnm_tests::{ScriptedServer, Step, VirtualClock};
 
 const HALF: f64 = 0.5;
@@ -18,7 +18,7 @@ fn secs(s: f64) -> Duration {
 }
 
 struct Run {
-    result: Result<Connections>,
+    result: Result<ConnectionsPage>,
     attempts: usize,
     sleeps: Vec<Duration>,
 }
@@ -29,15 +29,13 @@ async fn run(script: Vec<Step>, policy: RetryPolicy, timeout: Duration) -> Run {
     let clock = Arc::new(VirtualClock::default());
     let client = Client::builder()
         .base_url(server.url())
-        .map(|b| {
-            b.api_key("k")
-                .app_key("a")
-                .retry(policy)
-                .timeout(timeout)
-                .clock(clock.clone())
-                .jitter(Arc::new(FixedJitter(HALF)))
-        })
-        .and_then(|b| b.build())
+        .api_key("k")
+        .app_key("a")
+        .retry(policy)
+        .timeout(timeout)
+        .clock(clock.clone())
+        .jitter(Arc::new(FixedJitter(HALF)))
+        .build()
         .unwrap();
     let result = client.connections().send().await;
     Run {
@@ -51,8 +49,10 @@ async fn run(script: Vec<Step>, policy: RetryPolicy, timeout: Duration) -> Run {
 fn real_clock_client(server: &ScriptedServer, policy: RetryPolicy) -> Client {
     Client::builder()
         .base_url(server.url())
-        .map(|b| b.api_key("k").app_key("a").retry(policy))
-        .and_then(|b| b.build())
+        .api_key("k")
+        .app_key("a")
+        .retry(policy)
+        .build()
         .unwrap()
 }
 
@@ -152,6 +152,7 @@ async fn s07_429_asking_longer_than_the_budget_gives_up_at_once() {
         Err(Error::RateLimited {
             rate_limit,
             attempts,
+            ..
         }) => {
             assert_eq!(attempts, 1);
             let rate_limit = rate_limit.map(|r| *r).unwrap_or_default();
@@ -245,13 +246,11 @@ async fn s13_connection_refused_is_retried_then_reported() {
     let clock = Arc::new(VirtualClock::default());
     let client = Client::builder()
         .base_url(format!("http://127.0.0.1:{port}"))
-        .map(|b| {
-            b.api_key("k")
-                .app_key("a")
-                .clock(clock.clone())
-                .jitter(Arc::new(FixedJitter(1.0)))
-        })
-        .and_then(|b| b.build())
+        .api_key("k")
+        .app_key("a")
+        .clock(clock.clone())
+        .jitter(Arc::new(FixedJitter(1.0)))
+        .build()
         .unwrap();
     let result = client.dns().send().await;
     assert!(
@@ -332,14 +331,12 @@ async fn the_time_budget_caps_backoff() {
     let clock = Arc::new(VirtualClock::default());
     let client = Client::builder()
         .base_url(server.url())
-        .map(|b| {
-            b.api_key("k")
-                .app_key("a")
-                .retry(policy)
-                .clock(clock.clone())
-                .jitter(Arc::new(FixedJitter(1.0)))
-        })
-        .and_then(|b| b.build())
+        .api_key("k")
+        .app_key("a")
+        .retry(policy)
+        .clock(clock.clone())
+        .jitter(Arc::new(FixedJitter(1.0)))
+        .build()
         .unwrap();
     let result = client.connections().send().await;
     assert!(

@@ -25,7 +25,9 @@ async fn error_display_of_every_kind() {
     shown.push(("InvalidInput", invalid.map(|e| e.to_string())));
     let config = Client::builder()
         .base_url("http://example.com")
-        .and_then(|b| b.api_key("a").app_key("b").build());
+        .api_key("a")
+        .app_key("b")
+        .build();
     shown.push(("Config", config.err().map(|e| e.to_string())));
     let refused = refused_client().connections().send().await.err();
     shown.push(("Transport", refused.map(|e| redact_port(&e.to_string()))));
@@ -82,12 +84,10 @@ fn refused_client() -> Client {
         .unwrap();
     Client::builder()
         .base_url(format!("http://127.0.0.1:{port}"))
-        .and_then(|b| {
-            b.api_key(API_KEY)
-                .app_key(APP_KEY)
-                .retry(RetryPolicy::disabled())
-                .build()
-        })
+        .api_key(API_KEY)
+        .app_key(APP_KEY)
+        .retry(RetryPolicy::disabled())
+        .build()
         .unwrap()
 }
 
@@ -118,7 +118,7 @@ async fn debug_of_a_configured_client_redacts_the_keys() {
         .retry(RetryPolicy::default().max_attempts(5))
         .timeout(Duration::from_secs(20))
         .proxy("http://proxyuser:proxy-secret@proxy.internal:3128")
-        .and_then(|b| b.build())
+        .build()
         .unwrap();
     let debug = format!("{client:?}");
     for secret in [API_KEY, APP_KEY, "proxy-secret", "proxyuser"] {
@@ -198,12 +198,12 @@ async fn a_redirect_to_another_port_never_receives_the_keys() {
 #[test]
 fn plain_http_is_refused_except_to_loopback() {
     let build = |url: &str, insecure: bool| {
-        Client::builder().base_url(url).and_then(|b| {
-            b.api_key(API_KEY)
-                .app_key(APP_KEY)
-                .allow_insecure_http(insecure)
-                .build()
-        })
+        Client::builder()
+            .base_url(url)
+            .api_key(API_KEY)
+            .app_key(APP_KEY)
+            .allow_insecure_http(insecure)
+            .build()
     };
     let refused = build("http://example.com", false);
     let message = refused.err().map(|e| e.to_string()).unwrap_or_default();
@@ -225,7 +225,11 @@ fn plain_http_is_refused_except_to_loopback() {
         build("not a url", false),
         Err(Error::Config { .. })
     ));
-    let bad_proxy = Client::builder().proxy("::not a proxy::");
+    let bad_proxy = Client::builder()
+        .proxy("::not a proxy::")
+        .api_key(API_KEY)
+        .app_key(APP_KEY)
+        .build();
     assert!(matches!(bad_proxy, Err(Error::Config { .. })));
 }
 
@@ -244,12 +248,10 @@ async fn tls_backend_is_compiled_in() {
     });
     let client = Client::builder()
         .base_url(format!("https://127.0.0.1:{port}"))
-        .and_then(|b| {
-            b.api_key(API_KEY)
-                .app_key(APP_KEY)
-                .retry(RetryPolicy::disabled())
-                .build()
-        })
+        .api_key(API_KEY)
+        .app_key(APP_KEY)
+        .retry(RetryPolicy::disabled())
+        .build()
         .unwrap();
     let result = client.connections().send().await;
     let head = accept.await.ok().flatten();

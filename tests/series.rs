@@ -8,8 +8,7 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, UNIX_EPOCH};
 
 use datadog_cnm::{
-    Client, Connection, Connections, Dns, Error, GroupBys, RetryPolicy, Site, Window,
-    truncated_windows,
+    Client, Connection, ConnectionsPage, DnsPage, Error, GroupBys, Page, RetryPolicy, Site, Window,
 };
 use datadog_cnm_mock::{Fault, MockServer};
 use proptest::prelude::*;
@@ -26,8 +25,19 @@ async fn mock() -> MockServer {
 fn client(server: &MockServer) -> Client {
     Client::builder()
         .base_url(server.url())
-        .and_then(|b| b.api_key("demo-api-key").app_key("demo-app-key").build())
-        .unwrap_or_else(|e| panic!("client: {e}"))
+        .api_key("demo-api-key")
+        .app_key("demo-app-key")
+        .build()
+        .unwrap()
+}
+
+/// The windows whose page was cut at the limit.
+fn truncated_windows<R>(pages: &[(Window, Page<R>)]) -> Vec<Window> {
+    pages
+        .iter()
+        .filter(|(_, page)| page.truncated)
+        .map(|(window, _)| *window)
+        .collect()
 }
 
 /// A fixed day in the past, so runs are comparable.
@@ -81,13 +91,11 @@ async fn a_24_hour_series_adds_up_to_the_24_hour_query_for_every_group() {
         );
         assert_eq!(*window, page.window, "rows are labelled with their window");
     }
-    assert!(
-        !whole.truncated && truncated_windows::<datadog_cnm::ConnectionsQuery>(&series).is_empty()
-    );
+    assert!(!whole.truncated && truncated_windows(&series).is_empty());
     assert!(whole.rows.len() > 10, "only {} groups", whole.rows.len());
 
-    let pages: Vec<&Connections> = series.iter().map(|(_, page)| page).collect();
-    let total = Connections::total(pages.iter().copied()).unwrap_or_else(|| panic!("no pages"));
+    let pages: Vec<&ConnectionsPage> = series.iter().map(|(_, page)| page).collect();
+    let total = ConnectionsPage::total(pages.iter().copied()).unwrap_or_else(|| panic!("no pages"));
     assert_eq!(total.window, day());
     let by_group: BTreeMap<&GroupBys, &Connection> =
         total.rows.iter().map(|r| (&r.group_bys, r)).collect();
@@ -116,7 +124,7 @@ async fn dns_series_totals_match_too() {
     let series = series.unwrap();
     assert_eq!(series.len(), 5, "4 × 5 h and a 4 h tail");
     assert_eq!(series[4].0.duration(), Duration::from_secs(4 * 3600));
-    let total = Dns::total(series.iter().map(|(_, p)| p)).unwrap_or_else(|| panic!("no pages"));
+    let total = DnsPage::total(series.iter().map(|(_, p)| p)).unwrap_or_else(|| panic!("no pages"));
     let mut expected: Vec<_> = whole
         .rows
         .iter()
@@ -161,7 +169,7 @@ async fn truncated_windows_are_reported() {
         .collect()
         .await
         .unwrap();
-    let truncated = truncated_windows::<datadog_cnm::ConnectionsQuery>(&series);
+    let truncated = truncated_windows(&series);
     assert_eq!(truncated.len(), 4);
     assert!(
         series
@@ -283,7 +291,10 @@ async fn fan_out_keeps_the_healthy_sites_rows() {
     let client_of = |server: &MockServer| {
         Client::builder()
             .base_url(server.url())
-            .and_then(|b| b.api_key("k").app_key("a").retry(retry.clone()).build())
+            .api_key("k")
+            .app_key("a")
+            .retry(retry.clone())
+            .build()
             .unwrap()
     };
     let results = client_of(&a)

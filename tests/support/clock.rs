@@ -5,7 +5,7 @@ use std::pin::Pin;
 use std::sync::Mutex;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
-use datadog_cnm::retry::Clock;
+use datadog_cnm::test_util::Clock;
 
 /// Time that moves only when someone sleeps.
 #[derive(Debug)]

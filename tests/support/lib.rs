@@ -14,7 +14,7 @@ mod scripted;
 pub use clock::VirtualClock;
 pub use scripted::{Hit, ScriptedServer, Step};
 
-use datadog_cnm_raw::{Client, Seam, Transport, TransportFuture};
+use httpmock::HttpMockRequest;
 
 /// The connections example of the API documentation, extended with the six TCP
 /// congestion metrics added upstream after it was written (all 17 metrics present).
@@ -124,83 +124,65 @@ pub const CONNECTIONS_PATH: &str = "/api/v2/network/connections/aggregate";
 pub fn keyed_client(base_url: &str) -> datadog_cnm::Client {
     datadog_cnm::Client::builder()
         .base_url(base_url)
-        .and_then(|b| {
-            b.api_key(API_KEY)
-                .app_key(APP_KEY)
-                .retry(datadog_cnm::RetryPolicy::disabled())
-                .build()
-        })
-        .unwrap_or_else(|e| panic!("client: {e}"))
+        .api_key(API_KEY)
+        .app_key(APP_KEY)
+        .retry(datadog_cnm::RetryPolicy::disabled())
+        .build()
+        .expect("client")
 }
 
-/// What a [`RecordingTransport`] saw of one request.
+/// What an httpmock server received of one request.
 #[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
 pub struct SeenRequest {
-    /// The operation id the generated client reported.
-    pub operation: String,
     /// HTTP method.
     pub method: String,
     /// Path without the query string.
     pub path: String,
     /// Query parameters in the order they were sent.
     pub query: Vec<(String, String)>,
-    /// Header names and values, sorted by name.
+    /// Header names and values, sorted by name, without `host` (its port changes from
+    /// run to run).
     pub headers: Vec<(String, String)>,
 }
 
-/// A [`Transport`] that records each request, then sends it with a plain client.
-#[derive(Debug, Default)]
-pub struct RecordingTransport {
-    http: reqwest::Client,
-    seen: Mutex<Vec<SeenRequest>>,
+/// Records every request an httpmock mock matches: add [`Recorder::matcher`] to its
+/// `when` with `is_true`.
+#[derive(Clone, Debug, Default)]
+pub struct Recorder {
+    seen: Arc<Mutex<Vec<SeenRequest>>>,
 }
 
-impl RecordingTransport {
+impl Recorder {
+    /// A matcher that records the request and accepts it.
+    pub fn matcher(&self) -> impl Fn(&HttpMockRequest) -> bool + Send + Sync + 'static {
+        let seen = self.seen.clone();
+        move |request| {
+            let uri = request.uri();
+            let mut headers: Vec<(String, String)> = request
+                .headers()
+                .iter()
+                .filter(|(name, _)| name.as_str() != "host")
+                .map(|(name, value)| {
+                    let value = value.to_str().unwrap_or("<binary>").to_owned();
+                    (name.as_str().to_owned(), value)
+                })
+                .collect();
+            headers.sort();
+            let query = url::form_urlencoded::parse(uri.query().unwrap_or_default().as_bytes())
+                .map(|(k, v)| (k.into_owned(), v.into_owned()))
+                .collect();
+            seen.lock().unwrap().push(SeenRequest {
+                method: request.method().as_str().to_owned(),
+                path: uri.path().to_owned(),
+                query,
+                headers,
+            });
+            true
+        }
+    }
+
     /// Everything recorded so far.
     pub fn seen(&self) -> Vec<SeenRequest> {
-        self.seen
-            .lock()
-            .map(|seen| seen.clone())
-            .unwrap_or_default()
+        self.seen.lock().unwrap().clone()
     }
-}
-
-impl Transport for RecordingTransport {
-    fn execute(&self, request: reqwest::Request, operation: &'static str) -> TransportFuture<'_> {
-        let url = request.url();
-        let mut headers: Vec<(String, String)> = request
-            .headers()
-            .iter()
-            .map(|(name, value)| {
-                let value = value.to_str().unwrap_or("<binary>").to_owned();
-                (name.as_str().to_owned(), value)
-            })
-            .collect();
-        headers.sort();
-        let seen = SeenRequest {
-            operation: operation.to_owned(),
-            method: request.method().as_str().to_owned(),
-            path: url.path().to_owned(),
-            query: url
-                .query_pairs()
-                .map(|(k, v)| (k.into_owned(), v.into_owned()))
-                .collect(),
-            headers,
-        };
-        if let Ok(mut all) = self.seen.lock() {
-            all.push(seen);
-        }
-        Box::pin(self.http.execute(request))
-    }
-}
-
-/// A raw client for `base_url` whose requests are recorded by the returned transport.
-pub fn recording_client(base_url: &str) -> (Client, Arc<RecordingTransport>) {
-    let transport = Arc::new(RecordingTransport::default());
-    let client = Client::new_with_client(
-        base_url,
-        reqwest::Client::new(),
-        Seam::new(transport.clone()),
-    );
-    (client, transport)
 }

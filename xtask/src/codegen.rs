@@ -109,14 +109,15 @@ pub fn load_spec(path: &Path) -> Result<openapiv3::OpenAPI> {
     Ok(spec)
 }
 
-/// The progenitor settings: every choice here is documented in DESIGN.md §2.
+/// The progenitor settings; ARCHITECTURE.md says why each choice was made.
 fn settings() -> GenerationSettings {
     let mut settings = GenerationSettings::new();
     settings
         .with_interface(InterfaceStyle::Builder)
         .with_tag(TagStyle::Merged)
-        // The facade's transport runs every request (retries, rate limits, auth):
-        // the hand-written `impl ClientHooks for Client` in lib.rs is required.
+        // Every request goes out through the seam (one exchange, bounded body, statuses
+        // kept): the hand-written `impl ClientHooks for Client` in
+        // crates/datadog-cnm-raw/src/seam.rs is required.
         .with_hooks(HooksMode::Expected)
         .with_inner_type(tokens("crate::Seam"))
         // HashMap iteration order would make snapshots and debug output flaky.
@@ -129,7 +130,7 @@ fn settings() -> GenerationSettings {
             [TypeImpl::Display, TypeImpl::FromStr].into_iter(),
         )
         // The two row schemas, decoded 7500 times per page: hand-written single-pass
-        // decoders that keep unknown members (crates/datadog-cnm-raw/src/connection.rs, dns.rs).
+        // decoders that keep unknown members (crates/datadog-cnm-raw/src/rows/).
         .with_replacement(
             "SingleAggregatedConnectionResponseData",
             "crate::Connection",
@@ -140,16 +141,16 @@ fn settings() -> GenerationSettings {
             "crate::DnsRow",
             [TypeImpl::Default].into_iter(),
         )
-        // The response documents: pre-sized row vectors, and members besides `data` kept
-        // (crates/datadog-cnm-raw/src/page.rs).
+        // The response documents: the `data` array read in one piece, and members besides
+        // `data` kept (crates/datadog-cnm-raw/src/rows/document.rs).
         .with_replacement(
             "SingleAggregatedConnectionResponseArray",
-            "crate::ConnectionPage",
+            "crate::ConnectionsDocument",
             [TypeImpl::Default].into_iter(),
         )
         .with_replacement(
             "SingleAggregatedDnsResponseArray",
-            "crate::DnsPage",
+            "crate::DnsDocument",
             [TypeImpl::Default].into_iter(),
         );
     settings

@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use clap::builder::PossibleValue;
 use clap::{Args, Parser, Subcommand, ValueEnum};
-use datadog_cnm::{MAX_LIMIT, Site};
+use datadog_cnm::{ConnectionsQuery, Site};
 
 use crate::time::{Dur, TimeSpec, parse_duration};
 
@@ -129,7 +129,7 @@ pub struct QueryArgs {
 
     /// Rows per window, 1 to 7500 (the API's default is 100).
     #[arg(long, value_name = "N",
-          value_parser = clap::value_parser!(u32).range(1..=i64::from(MAX_LIMIT)))]
+          value_parser = clap::value_parser!(u32).range(1..=i64::from(ConnectionsQuery::MAX_LIMIT)))]
     pub limit: Option<u32>,
 
     /// Split the window into windows of this length and query each (a series), e.g. 1h.

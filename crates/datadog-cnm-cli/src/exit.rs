@@ -66,7 +66,7 @@ pub fn code_of(error: &Error) -> u8 {
             status: 401 | 403, ..
         } => AUTH,
         Error::RateLimited { .. } => RATE_LIMITED,
-        Error::Api { .. } => API,
+        Error::Api { .. } | Error::BodyTooLarge { .. } => API,
         Error::Transport { .. } | Error::Timeout { .. } => NETWORK,
         _ => OTHER,
     }
@@ -183,6 +183,7 @@ mod tests {
             request_id: None,
             rate_limit: None,
             body: None,
+            attempts: 1,
         };
         assert_eq!(code_of(&api(401)), AUTH);
         assert_eq!(code_of(&api(403)), AUTH);
@@ -191,6 +192,7 @@ mod tests {
         let limited = Error::RateLimited {
             rate_limit: None,
             attempts: 2,
+            retry_in: None,
         };
         assert_eq!(code_of(&limited), RATE_LIMITED);
         let series = Error::Series {

@@ -2,7 +2,9 @@
 
 use std::time::SystemTime;
 
-use datadog_cnm::{Window, rfc3339};
+use datadog_cnm::Window;
+
+use crate::time::rfc3339;
 
 /// How a metric's number reads best.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

@@ -3,7 +3,7 @@
 use std::io::{self, Write};
 
 use comfy_table::{CellAlignment, Table};
-use datadog_cnm::MAX_LIMIT;
+use datadog_cnm::ConnectionsQuery;
 
 use crate::cli::OutputFormat;
 use crate::format;
@@ -160,7 +160,7 @@ fn write_table(out: &mut impl Write, report: &Report) -> io::Result<()> {
 }
 
 fn rfc(time: std::time::SystemTime) -> String {
-    datadog_cnm::rfc3339(time)
+    crate::time::rfc3339(time)
 }
 
 fn write_csv(out: &mut impl Write, report: &Report) -> io::Result<()> {
@@ -192,8 +192,9 @@ fn write_csv(out: &mut impl Write, report: &Report) -> io::Result<()> {
 /// What to tell the user when pages were cut at the limit.
 fn truncation_note(report: &Report) -> Option<String> {
     let limit = report.limit;
-    let advice = if limit < MAX_LIMIT {
-        format!("raise --limit (max {MAX_LIMIT}) or narrow the query")
+    let max = ConnectionsQuery::MAX_LIMIT;
+    let advice = if limit < max {
+        format!("raise --limit (max {max}) or narrow the query")
     } else {
         "narrow the query or the window".to_owned()
     };

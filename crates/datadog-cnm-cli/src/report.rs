@@ -6,10 +6,11 @@
 
 use std::collections::BTreeSet;
 
-use datadog_cnm::{Connection, Connections, DEFAULT_LIMIT, Dns, DnsMetricKey, GroupBys, Window};
+use datadog_cnm::{GroupBys, Operation, Page, Query, Window};
 use serde::ser::{Serialize, SerializeMap, Serializer};
 
 use crate::format::Kind;
+use crate::time::rfc3339;
 
 /// One metric column.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -52,26 +53,14 @@ pub struct Row {
     pub values: Vec<Option<i64>>,
 }
 
-/// Connection metrics in API order, with how they read.
-const CONNECTION_METRICS: [(&str, Kind); 17] = [
-    ("bytes_sent_by_client", Kind::Bytes),
-    ("bytes_sent_by_server", Kind::Bytes),
-    ("packets_sent_by_client", Kind::Count),
-    ("packets_sent_by_server", Kind::Count),
-    ("rtt_micro_seconds", Kind::Micros),
-    ("tcp_closed_connections", Kind::Count),
-    ("tcp_delivered_ce", Kind::Count),
-    ("tcp_established_connections", Kind::Count),
-    ("tcp_probe0_count", Kind::Count),
-    ("tcp_rcv_ooo_pack", Kind::Count),
-    ("tcp_recovery_count", Kind::Count),
-    ("tcp_refusals", Kind::Count),
-    ("tcp_reord_seen", Kind::Count),
-    ("tcp_resets", Kind::Count),
-    ("tcp_retransmits", Kind::Count),
-    ("tcp_rto_count", Kind::Count),
-    ("tcp_timeouts", Kind::Count),
-];
+/// How a metric reads: bytes, microseconds, or a plain count.
+fn kind_of(name: &str) -> Kind {
+    match name {
+        "bytes_sent_by_client" | "bytes_sent_by_server" => Kind::Bytes,
+        "rtt_micro_seconds" => Kind::Micros,
+        _ => Kind::Count,
+    }
+}
 
 /// The connection metrics a table shows (all 17 do not fit a terminal).
 const CONNECTION_TABLE: [(&str, &str); 9] = [
@@ -99,28 +88,6 @@ const DNS_TABLE: [(&str, &str); 9] = [
     ("dns_failure_latency_percentile", "fail latency"),
 ];
 
-fn connection_values(row: &Connection) -> Vec<Option<i64>> {
-    vec![
-        row.bytes_sent_by_client,
-        row.bytes_sent_by_server,
-        row.packets_sent_by_client,
-        row.packets_sent_by_server,
-        row.rtt_micro_seconds,
-        row.tcp_closed_connections,
-        row.tcp_delivered_ce,
-        row.tcp_established_connections,
-        row.tcp_probe0_count,
-        row.tcp_rcv_ooo_pack,
-        row.tcp_recovery_count,
-        row.tcp_refusals,
-        row.tcp_reord_seen,
-        row.tcp_resets,
-        row.tcp_retransmits,
-        row.tcp_rto_count,
-        row.tcp_timeouts,
-    ]
-}
-
 /// What a report needs to know about the query beyond its pages.
 #[derive(Clone, Debug, Default)]
 pub struct Asked {
@@ -133,70 +100,48 @@ pub struct Asked {
 }
 
 impl Report {
-    /// A report of connection pages (one, or one per window of a series).
-    pub fn connections(asked: &Asked, pages: &[(Window, Connections)]) -> Self {
-        let metrics = CONNECTION_METRICS
-            .iter()
-            .map(|(name, kind)| Metric {
-                name: (*name).to_owned(),
-                kind: *kind,
-            })
-            .collect();
-        let rows = pages
-            .iter()
-            .flat_map(|(window, page)| {
-                page.rows.iter().map(|row| Row {
-                    window: *window,
-                    group_bys: row.group_bys.clone(),
-                    values: connection_values(row),
-                })
-            })
-            .collect();
-        let truncated = pages.iter().filter(|(_, p)| p.truncated).map(|(w, _)| *w);
-        Self::assemble(asked, pages, metrics, &CONNECTION_TABLE, rows, truncated)
-    }
-
-    /// A report of DNS pages (one, or one per window of a series).
-    pub fn dns(asked: &Asked, pages: &[(Window, Dns)]) -> Self {
-        // Keys this version does not know still get columns, after the known ones.
-        let unknown: BTreeSet<&str> = pages
+    /// A report of pages (one, or one per window of a series).
+    pub fn new<R: datadog_cnm::Row>(asked: &Asked, pages: &[(Window, Page<R>)]) -> Self {
+        // Metrics this version does not know still get columns, after the known ones.
+        let extra: BTreeSet<&str> = pages
             .iter()
             .flat_map(|(_, page)| &page.rows)
-            .flat_map(|row| row.metrics.other.keys().map(String::as_str))
+            .flat_map(|row| row.extra_metrics().into_iter().map(|(name, _)| name))
             .collect();
-        let keys: Vec<DnsMetricKey> = DnsMetricKey::KNOWN
-            .into_iter()
-            .chain(unknown.iter().map(|k| DnsMetricKey::Other((*k).to_owned())))
-            .collect();
-        let metrics = keys
+        let metrics: Vec<Metric> = R::METRICS
             .iter()
-            .map(|key| Metric {
-                name: key.as_str().to_owned(),
-                kind: Kind::Count,
+            .copied()
+            .chain(extra.iter().copied())
+            .map(|name| Metric {
+                name: name.to_owned(),
+                kind: kind_of(name),
             })
             .collect();
-        let rows = pages
+        let rows: Vec<Row> = pages
             .iter()
             .flat_map(|(window, page)| {
-                page.rows.iter().map(|row| Row {
-                    window: *window,
-                    group_bys: row.group_bys.clone(),
-                    values: keys.iter().map(|key| row.metrics.get(key)).collect(),
+                page.rows.iter().map(|row| {
+                    let extras = row.extra_metrics();
+                    let mut values: Vec<Option<i64>> =
+                        (0..R::METRICS.len()).map(|i| row.metric(i)).collect();
+                    values.extend(extra.iter().map(|name| {
+                        extras
+                            .iter()
+                            .find(|(n, _)| n == name)
+                            .and_then(|(_, value)| *value)
+                    }));
+                    Row {
+                        window: *window,
+                        group_bys: row.group_bys().clone(),
+                        values,
+                    }
                 })
             })
             .collect();
-        let truncated = pages.iter().filter(|(_, p)| p.truncated).map(|(w, _)| *w);
-        Self::assemble(asked, pages, metrics, &DNS_TABLE, rows, truncated)
-    }
-
-    fn assemble<P>(
-        asked: &Asked,
-        pages: &[(Window, P)],
-        metrics: Vec<Metric>,
-        table: &[(&str, &'static str)],
-        rows: Vec<Row>,
-        truncated: impl Iterator<Item = Window>,
-    ) -> Self {
+        let table: &[(&str, &str)] = match R::OPERATION {
+            Operation::GetAggregatedDns => &DNS_TABLE,
+            _ => &CONNECTION_TABLE,
+        };
         let table_columns = table
             .iter()
             .filter_map(|(name, label)| {
@@ -211,8 +156,12 @@ impl Report {
             rows,
             series: asked.series,
             windows: pages.iter().map(|(window, _)| *window).collect(),
-            truncated: truncated.collect(),
-            limit: asked.limit.unwrap_or(DEFAULT_LIMIT),
+            truncated: pages
+                .iter()
+                .filter(|(_, page)| page.truncated)
+                .map(|(window, _)| *window)
+                .collect(),
+            limit: asked.limit.unwrap_or(Query::<R>::DEFAULT_LIMIT),
         }
     }
 
@@ -252,8 +201,8 @@ impl Serialize for JsonRow<'_> {
         let mut map = serializer
             .serialize_map(Some(1 + self.row.values.len() + if series { 2 } else { 0 }))?;
         if series {
-            map.serialize_entry("window_start", &datadog_cnm::rfc3339(self.row.window.from))?;
-            map.serialize_entry("window_end", &datadog_cnm::rfc3339(self.row.window.to))?;
+            map.serialize_entry("window_start", &rfc3339(self.row.window.from))?;
+            map.serialize_entry("window_end", &rfc3339(self.row.window.to))?;
         }
         map.serialize_entry("group_bys", &self.row.group_bys)?;
         for (metric, value) in self.report.metrics.iter().zip(&self.row.values) {
@@ -269,13 +218,13 @@ mod tests {
 
     #[test]
     fn the_table_metrics_exist() {
-        let names: Vec<&str> = CONNECTION_METRICS.iter().map(|(n, _)| *n).collect();
-        assert!(CONNECTION_TABLE.iter().all(|(n, _)| names.contains(n)));
-        let dns: Vec<&str> = DnsMetricKey::KNOWN
-            .iter()
-            .map(DnsMetricKey::as_str)
-            .collect();
-        assert!(DNS_TABLE.iter().all(|(n, _)| dns.contains(n)));
+        use datadog_cnm::{Connection, DnsRow, Row};
+        assert!(
+            CONNECTION_TABLE
+                .iter()
+                .all(|(n, _)| Connection::METRICS.contains(n))
+        );
+        assert!(DNS_TABLE.iter().all(|(n, _)| DnsRow::METRICS.contains(n)));
     }
 
     #[test]

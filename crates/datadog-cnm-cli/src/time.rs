@@ -104,9 +104,18 @@ impl fmt::Display for TimeSpec {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             Self::Now => f.write_str("now"),
-            Self::At(at) => f.write_str(&datadog_cnm::rfc3339(*at)),
+            Self::At(at) => f.write_str(&rfc3339(*at)),
             Self::Ago(ago) => write!(f, "-{}s", ago.as_secs()),
         }
+    }
+}
+
+/// `time` as RFC 3339 UTC with second precision, e.g. `2026-11-26T06:00:00Z`.
+pub fn rfc3339(time: SystemTime) -> String {
+    match Timestamp::try_from(time) {
+        Ok(at) => at.strftime("%Y-%m-%dT%H:%M:%SZ").to_string(),
+        // Out of jiff's range (years before -9999 or after 9999): say so rather than lie.
+        Err(_) => format!("{time:?}"),
     }
 }
 
@@ -251,7 +260,7 @@ mod tests {
         #[test]
         fn rfc3339_and_unix_seconds_agree(secs in 0u64..=253_402_300_799) {
             let time = UNIX_EPOCH + Duration::from_secs(secs);
-            let rfc = datadog_cnm::rfc3339(time);
+            let rfc = rfc3339(time);
             prop_assert_eq!(parse_time(&rfc), Ok(TimeSpec::At(time)));
             if secs <= MAX_UNIX_SECS {
                 prop_assert_eq!(parse_time(&secs.to_string()), Ok(TimeSpec::At(time)));

@@ -1506,7 +1506,7 @@ pub mod builder {
         pub async fn send(
             self,
         ) -> Result<
-            ResponseValue<crate::ConnectionPage>,
+            ResponseValue<crate::ConnectionsDocument>,
             Error<types::ApiErrorResponse>,
         > {
             let Self { client, from, group_by, limit, query, tags, to } = self;
@@ -1690,7 +1690,7 @@ pub mod builder {
         ///Sends a `GET` request to `/api/v2/network/dns/aggregate`
         pub async fn send(
             self,
-        ) -> Result<ResponseValue<crate::DnsPage>, Error<types::ApiErrorResponse>> {
+        ) -> Result<ResponseValue<crate::DnsDocument>, Error<types::ApiErrorResponse>> {
             let Self { client, from, group_by, limit, query, tags, to } = self;
             let from = from.map_err(Error::InvalidRequest)?;
             let group_by = group_by.map_err(Error::InvalidRequest)?;

@@ -92,7 +92,7 @@ pub mod operations {
         pub fn into_inner(self) -> ::httpmock::Then {
             self.0
         }
-        pub fn ok(self, value: &crate::ConnectionPage) -> Self {
+        pub fn ok(self, value: &crate::ConnectionsDocument) -> Self {
             Self(
                 self
                     .0
@@ -231,7 +231,7 @@ pub mod operations {
         pub fn into_inner(self) -> ::httpmock::Then {
             self.0
         }
-        pub fn ok(self, value: &crate::DnsPage) -> Self {
+        pub fn ok(self, value: &crate::DnsDocument) -> Self {
             Self(
                 self
                     .0

@@ -1,66 +1,79 @@
 //! The one place where the generated client touches the network.
 
-use std::fmt;
-use std::future::Future;
-use std::pin::Pin;
-use std::sync::Arc;
-
+use bytes::Bytes;
 use progenitor_client::{ClientHooks, ClientInfo, OperationInfo};
 
 use crate::{Client, Error};
 
-/// The future a [`Transport`] returns.
-pub type TransportFuture<'a> =
-    Pin<Box<dyn Future<Output = reqwest::Result<reqwest::Response>> + Send + 'a>>;
-
-/// Puts a fully built request on the wire and returns the final response.
-///
-/// The generated client builds each request (URL, query string, `Accept` header) and hands
-/// it to the transport of its [`Seam`]. A transport sees the status and headers of every
-/// attempt before the generated code decodes anything, so it can retry, wait for a
-/// rate-limit reset, add credentials, or record what happened — also when a proxy answers
-/// with an HTML page that the generated decoder would reject without telling the status.
-pub trait Transport: Send + Sync + fmt::Debug {
-    /// Execute `request` for the operation `operation` (see [`crate::operation`]).
-    fn execute(&self, request: reqwest::Request, operation: &'static str) -> TransportFuture<'_>;
-}
-
 /// The generated client's inner value: how its requests reach the network.
 ///
-/// [`Seam::direct`] sends each request once with the client's own `reqwest::Client`;
-/// [`Seam::new`] routes every request through a [`Transport`].
-#[derive(Clone, Default)]
+/// Each call of an operation's `send()` is exactly one HTTP exchange with the client's own
+/// `reqwest::Client` (its default headers, timeouts and proxy apply); retrying is the
+/// caller's decision. Along the way the seam:
+///
+/// - drops the `api-version` header progenitor adds (the Datadog API does not use it);
+/// - reads the body in full, in blocks, refusing to read more than
+///   [`body_limit`](Self::body_limit) bytes (also when `Content-Length` announces more);
+/// - makes sure every answered request keeps its status: a response whose body is too
+///   large, or an error status whose body is not JSON (an HTML page from a proxy, an empty
+///   body), comes back as [`Error::UnexpectedResponse`] with its real status, headers and
+///   body, where the generated decoder would otherwise report only a JSON error. A body too
+///   large carries [`BodyTooLarge`] in its extensions.
+///
+/// So a caller can tell from any result what the server said: a decoded document, an
+/// `ErrorResponse` or `UnexpectedResponse` (status and headers), an
+/// `InvalidResponsePayload` (only ever a 2xx whose body does not decode), or a
+/// `CommunicationError` (no response).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Seam {
-    transport: Option<Arc<dyn Transport>>,
+    body_limit: u64,
+}
+
+impl Default for Seam {
+    fn default() -> Self {
+        Self {
+            body_limit: Self::DEFAULT_BODY_LIMIT,
+        }
+    }
 }
 
 impl Seam {
-    /// Send requests directly with the generated client's `reqwest::Client`.
-    pub fn direct() -> Self {
-        Self { transport: None }
+    /// The default body limit: 64 MiB, about ten times the largest real page (7500 rows
+    /// with long group-by values).
+    pub const DEFAULT_BODY_LIMIT: u64 = 64 * 1024 * 1024;
+
+    /// A seam with the default body limit.
+    pub fn new() -> Self {
+        Self::default()
     }
 
-    /// Send every request through `transport`.
-    pub fn new(transport: Arc<dyn Transport>) -> Self {
-        Self {
-            transport: Some(transport),
-        }
+    /// Refuse bodies longer than `bytes` (after decompression).
+    #[must_use]
+    pub fn with_body_limit(mut self, bytes: u64) -> Self {
+        self.body_limit = bytes;
+        self
     }
 
-    /// The installed transport, if any.
-    pub fn transport(&self) -> Option<&Arc<dyn Transport>> {
-        self.transport.as_ref()
+    /// The longest body read, in bytes.
+    pub fn body_limit(&self) -> u64 {
+        self.body_limit
     }
 }
 
-impl fmt::Debug for Seam {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match &self.transport {
-            None => f.write_str("Seam::direct"),
-            Some(transport) => f.debug_tuple("Seam").field(transport).finish(),
-        }
-    }
+/// Found in the extensions of a response returned as [`Error::UnexpectedResponse`] when its
+/// body was longer than the [`Seam`]'s limit; the body was not kept.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct BodyTooLarge {
+    /// The limit, in bytes.
+    pub limit: u64,
+    /// The length `Content-Length` announced, when the response was refused on it before
+    /// its body was read; `None` when the body ran past the limit while being read.
+    pub announced: Option<u64>,
 }
+
+/// The body as read, kept in the response's extensions for `post`.
+#[derive(Clone)]
+struct ReadBody(Bytes);
 
 /// Name of the header progenitor adds to every request; the Datadog API does not use it.
 const API_VERSION_HEADER: &str = "api-version";
@@ -78,11 +91,69 @@ impl ClientHooks<Seam> for Client {
     async fn exec(
         &self,
         request: reqwest::Request,
-        info: &OperationInfo,
+        _info: &OperationInfo,
     ) -> reqwest::Result<reqwest::Response> {
-        match &self.inner().transport {
-            Some(transport) => transport.execute(request, info.operation_id).await,
-            None => self.client().execute(request).await,
+        let limit = self.inner().body_limit;
+        let mut response = self.client().execute(request).await?;
+        let announced = response.content_length();
+        if let Some(length) = announced.filter(|&length| length > limit) {
+            let refused = BodyTooLarge {
+                limit,
+                announced: Some(length),
+            };
+            return Ok(rebuild(&response, Bytes::new(), Some(refused)));
         }
+        let capacity = announced.unwrap_or(0).min(limit);
+        let mut body = Vec::with_capacity(usize::try_from(capacity).unwrap_or(0));
+        while let Some(block) = response.chunk().await? {
+            if (body.len() + block.len()) as u64 > limit {
+                let refused = BodyTooLarge {
+                    limit,
+                    announced: None,
+                };
+                return Ok(rebuild(&response, Bytes::new(), Some(refused)));
+            }
+            body.extend_from_slice(&block);
+        }
+        Ok(rebuild(&response, Bytes::from(body), None))
     }
+
+    async fn post<E>(
+        &self,
+        result: &reqwest::Result<reqwest::Response>,
+        _info: &OperationInfo,
+    ) -> Result<(), Error<E>> {
+        let Ok(response) = result else {
+            return Ok(());
+        };
+        let body = response
+            .extensions()
+            .get::<ReadBody>()
+            .map(|read| read.0.clone())
+            .unwrap_or_default();
+        let refused = response.extensions().get::<BodyTooLarge>().copied();
+        let unreadable_error = !response.status().is_success()
+            && serde_json::from_slice::<serde::de::IgnoredAny>(&body).is_err();
+        if refused.is_some() || unreadable_error {
+            return Err(Error::UnexpectedResponse(rebuild(response, body, refused)));
+        }
+        Ok(())
+    }
+}
+
+/// A response with the status, version and headers of `response` and the given body.
+fn rebuild(
+    response: &reqwest::Response,
+    body: Bytes,
+    refused: Option<BodyTooLarge>,
+) -> reqwest::Response {
+    let mut rebuilt = http::Response::new(body.clone());
+    *rebuilt.status_mut() = response.status();
+    *rebuilt.version_mut() = response.version();
+    *rebuilt.headers_mut() = response.headers().clone();
+    rebuilt.extensions_mut().insert(ReadBody(body));
+    if let Some(refused) = refused {
+        rebuilt.extensions_mut().insert(refused);
+    }
+    reqwest::Response::from(rebuilt)
 }

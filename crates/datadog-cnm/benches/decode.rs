@@ -6,7 +6,7 @@
 //! - `plain_derive`: a straightforward `#[derive(Deserialize)]` model of the wire format
 //!   (`BTreeMap` group-bys, one `String` per value) — what a generated client decodes into;
 //! - `datadog_cnm`: what `send()` does (the generated response type with the hand-written
-//!   rows), producing the rows `Connections`/`Dns` hand out.
+//!   rows), producing the rows `ConnectionsPage`/`DnsPage` hand out.
 //!
 //! Each result is dropped right after its iteration, outside the measurement
 //! (`iter_batched` with `PerIteration`): decoding is timed, freeing the page later is not,

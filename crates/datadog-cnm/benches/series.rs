@@ -28,7 +28,9 @@ fn bench(c: &mut Criterion) {
     };
     let client = match Client::builder()
         .base_url(server.url())
-        .and_then(|b| b.api_key("bench").app_key("bench").build())
+        .api_key("bench")
+        .app_key("bench")
+        .build()
     {
         Ok(client) => client,
         Err(e) => panic!("client: {e}"),

@@ -24,9 +24,9 @@ async fn main() -> ExitCode {
 }
 
 async fn run() -> Result<(), datadog_cnm::Error> {
-    let mut builder = Client::builder().with_env()?;
+    let mut builder = Client::builder().with_env();
     if let Ok(url) = std::env::var("DD_CNM_BASE_URL") {
-        builder = builder.base_url(url)?;
+        builder = builder.base_url(url);
     }
     let client = builder.build()?;
 

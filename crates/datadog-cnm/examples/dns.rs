@@ -22,9 +22,9 @@ async fn main() -> ExitCode {
 }
 
 async fn run() -> Result<(), datadog_cnm::Error> {
-    let mut builder = Client::builder().with_env()?;
+    let mut builder = Client::builder().with_env();
     if let Ok(url) = std::env::var("DD_CNM_BASE_URL") {
-        builder = builder.base_url(url)?;
+        builder = builder.base_url(url);
     }
     let client = builder.build()?;
 
@@ -55,7 +55,7 @@ async fn run() -> Result<(), datadog_cnm::Error> {
             m.total_requests.unwrap_or(0),
         );
     }
-    for (key, value) in page.rows.iter().flat_map(|row| row.metrics.other.iter()) {
+    for (key, value) in page.rows.iter().flat_map(|row| row.metrics.extra.iter()) {
         println!("(metric this version does not know: {key} = {value:?})");
     }
     Ok(())

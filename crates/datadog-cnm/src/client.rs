@@ -3,23 +3,18 @@
 use std::fmt;
 use std::net::IpAddr;
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, SystemTime};
 
-use http::HeaderMap;
+use datadog_cnm_raw::Seam;
 use secrecy::SecretString;
 use url::Url;
 
+use crate::clock::{Clock, Jitter, RandomJitter, TokioClock};
 use crate::credentials::{Credentials, Redacted};
 use crate::error::{Error, Result};
-use crate::query::{ConnectionsQuery, DnsQuery};
-use crate::ratelimit::SharedRateLimit;
-use crate::retry::{Clock, Jitter, RandomJitter, RetryPolicy, SystemClock};
+use crate::request::Executor;
+use crate::retry::RetryPolicy;
 use crate::site::Site;
-
-/// Per-attempt timeout unless configured.
-pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(30);
-/// Connect timeout unless configured.
-pub const DEFAULT_CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
 
 /// A client for the Cloud Network Monitoring aggregate API of one Datadog site.
 ///
@@ -50,25 +45,20 @@ pub const DEFAULT_CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
 /// ```
 #[derive(Clone)]
 pub struct Client {
-    pub(crate) shared: Arc<Shared>,
+    inner: Arc<Inner>,
 }
 
 /// What every request of one client (and its clones) shares.
-pub(crate) struct Shared {
-    pub(crate) site: Site,
+struct Inner {
+    site: Site,
     /// The API base without a trailing slash: generated paths start with `/api/`.
-    pub(crate) base_url: String,
-    pub(crate) http: reqwest::Client,
-    pub(crate) credentials: Credentials,
-    /// `credentials` as sensitive header values, built once.
-    pub(crate) auth_headers: HeaderMap,
-    pub(crate) retry: RetryPolicy,
-    pub(crate) timeout: Duration,
-    pub(crate) connect_timeout: Duration,
-    pub(crate) proxy: Option<String>,
-    pub(crate) rate_limit: SharedRateLimit,
-    pub(crate) clock: Arc<dyn Clock>,
-    pub(crate) jitter: Arc<dyn Jitter>,
+    base_url: String,
+    credentials: Credentials,
+    timeout: Duration,
+    connect_timeout: Duration,
+    /// The proxy, for `Debug`, with any credentials in it redacted.
+    proxy: Option<String>,
+    executor: Executor,
 }
 
 impl Client {
@@ -80,77 +70,86 @@ impl Client {
     /// A client configured from the environment: `DD_SITE` (default `datadoghq.com`),
     /// `DD_API_KEY`, and `DD_APP_KEY` or `DD_APPLICATION_KEY`.
     pub fn from_env() -> Result<Self> {
-        Self::builder().with_env()?.build()
-    }
-
-    /// A query of aggregated TCP connections (`GET /api/v2/network/connections/aggregate`).
-    pub fn connections(&self) -> ConnectionsQuery {
-        ConnectionsQuery::new(self.clone())
-    }
-
-    /// A query of aggregated DNS traffic (`GET /api/v2/network/dns/aggregate`).
-    pub fn dns(&self) -> DnsQuery {
-        DnsQuery::new(self.clone())
+        Self::builder().with_env().build()
     }
 
     /// The site this client talks to.
     pub fn site(&self) -> &Site {
-        &self.shared.site
+        &self.inner.site
     }
 
     /// The API base URL requests go to (without a trailing slash).
     pub fn base_url(&self) -> &str {
-        &self.shared.base_url
+        &self.inner.base_url
     }
 
     /// The retry policy of every request.
     pub fn retry_policy(&self) -> &RetryPolicy {
-        &self.shared.retry
+        self.inner.executor.retry()
+    }
+
+    /// The per-attempt timeout.
+    pub fn timeout(&self) -> Duration {
+        self.inner.timeout
+    }
+
+    /// What runs this client's requests.
+    pub(crate) fn executor(&self) -> &Executor {
+        &self.inner.executor
+    }
+
+    /// Now, by the client's clock: the end of default query windows.
+    pub(crate) fn wall_time(&self) -> SystemTime {
+        self.inner.executor.clock().wall()
     }
 }
 
 impl fmt::Debug for Client {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let shared = &self.shared;
+        let inner = &self.inner;
         f.debug_struct("Client")
-            .field("site", &shared.site)
-            .field("base_url", &shared.base_url)
-            .field("credentials", &shared.credentials)
-            .field("retry", &shared.retry)
-            .field("timeout", &shared.timeout)
-            .field("connect_timeout", &shared.connect_timeout)
-            .field("proxy", &shared.proxy)
-            .finish_non_exhaustive()
-    }
-}
-
-impl fmt::Debug for Shared {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Shared")
-            .field("base_url", &self.base_url)
+            .field("site", &inner.site)
+            .field("base_url", &inner.base_url)
+            .field("credentials", &inner.credentials)
+            .field("retry", self.retry_policy())
+            .field("timeout", &inner.timeout)
+            .field("connect_timeout", &inner.connect_timeout)
+            .field("proxy", &inner.proxy)
             .finish_non_exhaustive()
     }
 }
 
 /// Configures a [`Client`]. Explicit settings win over the environment.
+///
+/// Every setter returns the builder; anything invalid (a malformed base URL or proxy, an
+/// unknown `DD_SITE`, missing keys) is reported by [`build`](Self::build), so a whole
+/// configuration reads as one chain.
 #[derive(Default)]
 pub struct ClientBuilder {
     site: Option<Site>,
-    base_url: Option<Url>,
+    base_url: Option<String>,
     api_key: Option<SecretString>,
     app_key: Option<SecretString>,
     bearer_token: Option<SecretString>,
     retry: Option<RetryPolicy>,
     timeout: Option<Duration>,
     connect_timeout: Option<Duration>,
-    proxy: Option<(reqwest::Proxy, String)>,
+    proxy: Option<String>,
     no_proxy: bool,
     allow_insecure_http: bool,
+    body_limit: Option<u64>,
     clock: Option<Arc<dyn Clock>>,
     jitter: Option<Arc<dyn Jitter>>,
+    /// The first error a setter met, reported by `build`.
+    error: Option<Error>,
 }
 
 impl ClientBuilder {
+    /// The per-attempt timeout unless [`timeout`](Self::timeout) says otherwise.
+    pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(30);
+    /// The connect timeout unless [`connect_timeout`](Self::connect_timeout) says otherwise.
+    pub const DEFAULT_CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
+
     /// The Datadog site (default [`Site::Us1`]).
     #[must_use]
     pub fn site(mut self, site: Site) -> Self {
@@ -162,25 +161,14 @@ impl ClientBuilder {
     /// endpoint, or a mock server. Overrides [`site`](Self::site) for routing; without a
     /// site, the client's site is `Site::Custom(url)`.
     ///
-    /// Plain `http://` is accepted only for loopback hosts unless
-    /// [`allow_insecure_http`](Self::allow_insecure_http) is set.
-    pub fn base_url(mut self, url: impl AsRef<str>) -> Result<Self> {
-        let text = url.as_ref().trim();
-        let url = Url::parse(text)
-            .map_err(|e| Error::config(format!("base URL `{text}` is not a valid URL: {e}")))?;
-        if !matches!(url.scheme(), "http" | "https") || url.host_str().is_none_or(str::is_empty) {
-            return Err(Error::config(format!(
-                "base URL `{text}` must be http(s):// with a host"
-            )));
-        }
-        if url.query().is_some() || url.fragment().is_some() || !url.username().is_empty() {
-            return Err(Error::config(format!(
-                "base URL `{}` must not carry a query, fragment or user info",
-                redact_url(&url)
-            )));
-        }
-        self.base_url = Some(url);
-        Ok(self)
+    /// It must be `http(s)://` with a host and no query, fragment or user info. Plain
+    /// `http://` is accepted only for loopback hosts unless
+    /// [`allow_insecure_http`](Self::allow_insecure_http) is set. [`build`](Self::build)
+    /// reports a URL that breaks these rules.
+    #[must_use]
+    pub fn base_url(mut self, url: impl AsRef<str>) -> Self {
+        self.base_url = Some(url.as_ref().trim().to_owned());
+        self
     }
 
     /// The Datadog API key (`DD-API-KEY`).
@@ -227,17 +215,11 @@ impl ClientBuilder {
 
     /// Send every request through this proxy (`http://`, `https://` or `socks5://` URL,
     /// credentials allowed). Without it, `HTTPS_PROXY`/`HTTP_PROXY`/`NO_PROXY` apply.
-    pub fn proxy(mut self, url: &str) -> Result<Self> {
-        let parsed = Url::parse(url.trim())
-            .map_err(|e| Error::config(format!("proxy URL is not valid: {e}")))?;
-        let proxy = reqwest::Proxy::all(parsed.as_str()).map_err(|e| {
-            Error::config(format!(
-                "proxy URL `{}` is not usable: {e}",
-                redact_url(&parsed)
-            ))
-        })?;
-        self.proxy = Some((proxy, redact_url(&parsed)));
-        Ok(self)
+    /// [`build`](Self::build) reports a URL that is not usable.
+    #[must_use]
+    pub fn proxy(mut self, url: impl AsRef<str>) -> Self {
+        self.proxy = Some(url.as_ref().trim().to_owned());
+        self
     }
 
     /// Ignore proxy environment variables.
@@ -255,14 +237,25 @@ impl ClientBuilder {
         self
     }
 
-    /// The clock retries use to wait (default: the real one). A test seam.
+    /// Refuse response bodies longer than `bytes` (default 64 MiB, about ten times the
+    /// largest real page) with [`Error::BodyTooLarge`], without reading them whole.
+    #[must_use]
+    pub fn body_limit(mut self, bytes: u64) -> Self {
+        self.body_limit = Some(bytes);
+        self
+    }
+
+    /// The clock of waits, retries and default windows (default: Tokio's, which follows
+    /// a paused test runtime).
+    #[cfg(feature = "test-util")]
     #[must_use]
     pub fn clock(mut self, clock: Arc<dyn Clock>) -> Self {
         self.clock = Some(clock);
         self
     }
 
-    /// The jitter source of retry backoff (default: random). A test seam.
+    /// The jitter source of retry delays (default: random).
+    #[cfg(feature = "test-util")]
     #[must_use]
     pub fn jitter(mut self, jitter: Arc<dyn Jitter>) -> Self {
         self.jitter = Some(jitter);
@@ -271,18 +264,22 @@ impl ClientBuilder {
 
     /// Fill what is not set yet from the process environment: `DD_SITE`, `DD_API_KEY`,
     /// `DD_APP_KEY` or `DD_APPLICATION_KEY`.
-    pub fn with_env(self) -> Result<Self> {
+    #[must_use]
+    pub fn with_env(self) -> Self {
         self.with_env_lookup(|name| std::env::var(name).ok())
     }
 
     /// [`with_env`](Self::with_env) with a custom lookup (tests, config files).
-    pub fn with_env_lookup(mut self, lookup: impl Fn(&str) -> Option<String>) -> Result<Self> {
+    #[must_use]
+    pub fn with_env_lookup(mut self, lookup: impl Fn(&str) -> Option<String>) -> Self {
         let get = |name: &str| lookup(name).filter(|value| !value.trim().is_empty());
         if let (None, Some(site)) = (&self.site, get("DD_SITE")) {
-            let site = site
-                .parse::<Site>()
-                .map_err(|e| Error::config(format!("DD_SITE: {}", strip_prefix(&e))))?;
-            self.site = Some(site);
+            match site.parse::<Site>() {
+                Ok(site) => self.site = Some(site),
+                Err(error) => {
+                    self.fail(Error::config(format!("DD_SITE: {}", strip_prefix(&error))))
+                }
+            }
         }
         if self.bearer_token.is_none() {
             if self.api_key.is_none() {
@@ -294,14 +291,23 @@ impl ClientBuilder {
                     .map(SecretString::from);
             }
         }
-        Ok(self)
+        self
+    }
+
+    /// Keep the first error for `build`.
+    fn fail(&mut self, error: Error) {
+        self.error.get_or_insert(error);
     }
 
     /// Validate everything and build the client.
     pub fn build(self) -> Result<Client> {
+        if let Some(error) = self.error {
+            return Err(error);
+        }
+        let base_url = self.base_url.as_deref().map(parse_base_url).transpose()?;
         // A base URL without a site names its own (custom) site, so results stay labelled
         // by where they came from.
-        let (site, base) = match (self.site, self.base_url) {
+        let (site, base) = match (self.site, base_url) {
             (Some(site), Some(base)) => (site, base),
             (Some(site), None) => {
                 let base = site.api_base();
@@ -326,19 +332,23 @@ impl ClientBuilder {
                 ));
             }
         };
-        let auth_headers = credentials.headers()?;
-        let timeout = self.timeout.unwrap_or(DEFAULT_TIMEOUT);
-        let connect_timeout = self.connect_timeout.unwrap_or(DEFAULT_CONNECT_TIMEOUT);
+        let timeout = self.timeout.unwrap_or(Self::DEFAULT_TIMEOUT);
+        let connect_timeout = self
+            .connect_timeout
+            .unwrap_or(Self::DEFAULT_CONNECT_TIMEOUT);
         let mut http = reqwest::Client::builder()
             .tls_backend_rustls()
+            // Credentials ride on every request as sensitive default headers.
+            .default_headers(credentials.headers()?)
             // The API never redirects; following one could hand the keys to another host.
             .redirect(reqwest::redirect::Policy::none())
             .gzip(true)
             .timeout(timeout)
             .connect_timeout(connect_timeout)
             .user_agent(user_agent());
-        let proxy = match self.proxy {
-            Some((proxy, shown)) => {
+        let proxy = match &self.proxy {
+            Some(url) => {
+                let (proxy, shown) = parse_proxy(url)?;
                 http = http.proxy(proxy);
                 Some(shown)
             }
@@ -350,25 +360,64 @@ impl ClientBuilder {
         let http = http
             .build()
             .map_err(|e| Error::config(format!("could not set up the HTTP client: {e}")))?;
+        let seam = Seam::new().with_body_limit(self.body_limit.unwrap_or(Seam::DEFAULT_BODY_LIMIT));
+        let raw = datadog_cnm_raw::Client::new_with_client(&base_url, http, seam);
+        let executor = Executor::new(
+            raw,
+            self.retry.unwrap_or_default(),
+            self.clock.unwrap_or_else(|| Arc::new(TokioClock)),
+            self.jitter
+                .unwrap_or_else(|| Arc::new(RandomJitter::default())),
+            timeout,
+        );
         Ok(Client {
-            shared: Arc::new(Shared {
+            inner: Arc::new(Inner {
                 site,
                 base_url,
-                http,
                 credentials,
-                auth_headers,
-                retry: self.retry.unwrap_or_default(),
                 timeout,
                 connect_timeout,
                 proxy,
-                rate_limit: SharedRateLimit::default(),
-                clock: self.clock.unwrap_or_else(|| Arc::new(SystemClock)),
-                jitter: self
-                    .jitter
-                    .unwrap_or_else(|| Arc::new(RandomJitter::default())),
+                executor,
             }),
         })
     }
+}
+
+/// A base URL: http(s) with a host, no query, fragment or user info.
+fn parse_base_url(text: &str) -> Result<Url> {
+    let url = Url::parse(text).map_err(|e| {
+        Error::config(format!(
+            "base URL `{}` is not a valid URL: {e}",
+            redact_text(text)
+        ))
+    })?;
+    if !matches!(url.scheme(), "http" | "https") || url.host_str().is_none_or(str::is_empty) {
+        return Err(Error::config(format!(
+            "base URL `{}` must be http(s):// with a host",
+            redact_url(&url)
+        )));
+    }
+    if url.query().is_some() || url.fragment().is_some() || !url.username().is_empty() {
+        return Err(Error::config(format!(
+            "base URL `{}` must not carry a query, fragment or user info",
+            redact_url(&url)
+        )));
+    }
+    Ok(url)
+}
+
+/// A proxy, and how to show it with its credentials redacted.
+fn parse_proxy(text: &str) -> Result<(reqwest::Proxy, String)> {
+    let parsed =
+        Url::parse(text).map_err(|e| Error::config(format!("proxy URL is not valid: {e}")))?;
+    let proxy = reqwest::Proxy::all(parsed.as_str()).map_err(|e| {
+        Error::config(format!(
+            "proxy URL `{}` is not usable: {e}",
+            redact_url(&parsed)
+        ))
+    })?;
+    Ok((proxy, redact_url(&parsed)))
 }
 
 impl fmt::Debug for ClientBuilder {
@@ -376,21 +425,22 @@ impl fmt::Debug for ClientBuilder {
         let secret = |set: bool| if set { Some(Redacted) } else { None };
         f.debug_struct("ClientBuilder")
             .field("site", &self.site)
-            .field("base_url", &self.base_url.as_ref().map(Url::as_str))
+            .field("base_url", &self.base_url.as_deref().map(redact_text))
             .field("api_key", &secret(self.api_key.is_some()))
             .field("app_key", &secret(self.app_key.is_some()))
             .field("bearer_token", &secret(self.bearer_token.is_some()))
             .field("retry", &self.retry)
             .field("timeout", &self.timeout)
             .field("connect_timeout", &self.connect_timeout)
-            .field("proxy", &self.proxy.as_ref().map(|(_, shown)| shown))
+            .field("proxy", &self.proxy.as_deref().map(redact_text))
             .field("allow_insecure_http", &self.allow_insecure_http)
+            .field("body_limit", &self.body_limit)
             .finish_non_exhaustive()
     }
 }
 
 /// `datadog-cnm/<version> (rust; <os>; <arch>)`.
-pub fn user_agent() -> String {
+fn user_agent() -> String {
     format!(
         "datadog-cnm/{} (rust; {}; {})",
         env!("CARGO_PKG_VERSION"),
@@ -407,7 +457,7 @@ fn check_scheme(url: &Url, allow_insecure_http: bool) -> Result<()> {
     }
     Err(Error::config(format!(
         "refusing plain http:// to `{}`: API keys would travel unencrypted; use https:// or a \
-         loopback address (or allow insecure HTTP explicitly)",
+         loopback address (or `ClientBuilder::allow_insecure_http(true)` on a trusted network)",
         url.host_str().unwrap_or_default()
     )))
 }
@@ -421,7 +471,16 @@ fn is_loopback(url: &Url) -> bool {
     }
 }
 
-/// `url` with any user name or password replaced by `***`.
+/// `text` with any user info and query of a URL in it replaced by `***` (the whole text
+/// when it is not a URL: it may be a key pasted by mistake).
+fn redact_text(text: &str) -> String {
+    match Url::parse(text) {
+        Ok(url) => redact_url(&url),
+        Err(_) => "***".to_owned(),
+    }
+}
+
+/// `url` with any user name, password or query replaced by `***`.
 fn redact_url(url: &Url) -> String {
     let mut shown = url.clone();
     if !shown.username().is_empty() {
@@ -429,6 +488,9 @@ fn redact_url(url: &Url) -> String {
     }
     if shown.password().is_some() {
         let _ = shown.set_password(Some("***"));
+    }
+    if shown.query().is_some() {
+        shown.set_query(Some("***"));
     }
     shown.to_string()
 }

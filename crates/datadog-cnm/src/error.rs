@@ -15,7 +15,8 @@ pub type Result<T, E = Error> = std::result::Result<T, E>;
 ///
 /// - [`Error::InvalidInput`] and [`Error::Config`]: nothing was sent.
 /// - [`Error::Transport`] and [`Error::Timeout`]: the request may have reached the server.
-/// - [`Error::Api`], [`Error::RateLimited`], [`Error::Decode`]: the server answered.
+/// - [`Error::Api`], [`Error::RateLimited`], [`Error::BodyTooLarge`], [`Error::Decode`]: the
+///   server answered.
 ///
 /// No variant ever contains an API key, application key or bearer token.
 #[derive(Debug, thiserror::Error)]
@@ -73,15 +74,34 @@ pub enum Error {
         rate_limit: Option<Box<RateLimit>>,
         /// The raw body (at most 4 KiB), kept when it matched neither error shape.
         body: Option<String>,
+        /// Attempts made, including the one that got this answer.
+        attempts: u32,
     },
 
-    /// The API kept answering 429 until the retry policy gave up.
-    #[error("rate limited by the API after {attempts} attempt{}{}", plural(*attempts), rate_limit_hint(rate_limit.as_deref()))]
+    /// The API kept answering 429 until the retry policy gave up, or the client's shared
+    /// rate-limit state held the request longer than its time budget allows.
+    #[error("rate limited by the API after {attempts} attempt{}{}{}", plural(*attempts), rate_limit_hint(rate_limit.as_deref()), retry_hint(*retry_in))]
     RateLimited {
         /// The last rate-limit state the server reported (boxed to keep `Error` small).
         rate_limit: Option<Box<RateLimit>>,
-        /// Attempts made.
+        /// Attempts made (0 when the request waited for the rate limit and was never sent).
         attempts: u32,
+        /// How long the server (or the rate-limit state) still asked to wait, when that is
+        /// why the request gave up: longer than what was left of the time budget.
+        retry_in: Option<Duration>,
+    },
+
+    /// The response body was longer than the client accepts
+    /// ([`ClientBuilder::body_limit`](crate::ClientBuilder::body_limit)); it was not read
+    /// whole.
+    #[error("the response body is larger than the client's limit of {limit} bytes{} (HTTP {status}); a page is at most a few MB, so this is not the API's answer or the limit is too low", announced.map(|n| format!(" (it announced {n} bytes)")).unwrap_or_default())]
+    BodyTooLarge {
+        /// The status of the response.
+        status: u16,
+        /// The limit, in bytes.
+        limit: u64,
+        /// The length `Content-Length` announced, when the body was refused on it.
+        announced: Option<u64>,
     },
 
     /// One window of a [series](crate::Series) failed; the series stopped there.
@@ -113,6 +133,7 @@ impl Error {
         match self {
             Self::Api { status, .. } => Some(*status),
             Self::RateLimited { .. } => Some(429),
+            Self::BodyTooLarge { status, .. } => Some(*status),
             Self::Series { source, .. } => source.status(),
             _ => None,
         }
@@ -124,7 +145,10 @@ impl Error {
             Self::Transport { .. } | Self::Timeout { .. } | Self::RateLimited { .. } => true,
             Self::Api { status, .. } => crate::retry::is_retryable_status(*status),
             Self::Series { source, .. } => source.is_retryable(),
-            Self::InvalidInput { .. } | Self::Config { .. } | Self::Decode { .. } => false,
+            Self::InvalidInput { .. }
+            | Self::Config { .. }
+            | Self::Decode { .. }
+            | Self::BodyTooLarge { .. } => false,
         }
     }
 
@@ -277,6 +301,16 @@ fn api_message(status: u16, errors: &[ApiErrorDetail], body: Option<&str>) -> St
         text.push_str(&excerpt(body.trim().as_bytes(), 200));
     }
     text
+}
+
+fn retry_hint(retry_in: Option<Duration>) -> String {
+    match retry_in {
+        Some(wait) => format!(
+            "; the server asks to wait {}s more, longer than the retry budget allows",
+            wait.as_secs_f64().ceil()
+        ),
+        None => String::new(),
+    }
 }
 
 fn rate_limit_hint(rate_limit: Option<&RateLimit>) -> String {

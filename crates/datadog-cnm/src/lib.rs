@@ -60,36 +60,45 @@
 //!   `Debug` or errors; redirects are not followed; plain `http://` only to loopback.
 //!
 //! Built on `datadog-cnm-raw`, a low-level client generated from an OpenAPI fragment.
+//! `ARCHITECTURE.md` at the repository root explains how the pieces fit.
 
 mod client;
+mod clock;
 mod credentials;
 mod error;
-mod fetch;
-mod model;
 mod multisite;
+mod page;
 mod query;
 mod ratelimit;
-pub mod retry;
+mod request;
+mod retry;
 mod series;
 mod site;
 mod totals;
-mod transport;
 mod window;
 
-pub use client::{Client, ClientBuilder, DEFAULT_CONNECT_TIMEOUT, DEFAULT_TIMEOUT, user_agent};
+pub use client::{Client, ClientBuilder};
 pub use error::{ApiErrorDetail, Error, Result};
-pub use model::{AggregatePage, Connection, Connections, Dns, DnsMetrics, DnsRow, GroupBys};
 pub use multisite::MultiSite;
-pub use query::{
-    ConnectionsQuery, DEFAULT_LIMIT, DEFAULT_WINDOW, DnsQuery, MAX_GROUP_BY, MAX_LIMIT,
-};
+pub use page::{ConnectionsPage, DnsPage, Page};
+pub use query::{ConnectionsQuery, DnsQuery, Query};
 pub use ratelimit::RateLimit;
 pub use retry::RetryPolicy;
-pub use series::{
-    DEFAULT_CONCURRENCY, KeepGoing, Progress, Series, SeriesQuery, truncated_windows,
-};
+pub use series::{KeepGoing, Progress, Series};
 pub use site::Site;
-pub use window::{Window, rfc3339};
+pub use window::Window;
 
-/// The DNS metric keys, re-exported from the low-level client.
-pub use datadog_cnm_raw::DnsMetricKey;
+/// The row types and what they share, from the low-level client: pages hold them as
+/// they were decoded.
+pub use datadog_cnm_raw::{Connection, DnsMetricKey, DnsMetrics, DnsRow, GroupBys, Operation, Row};
+
+/// Hooks for tests of code built on this crate (feature `test-util`): a clock and a
+/// jitter source to install with [`ClientBuilder::clock`] and [`ClientBuilder::jitter`],
+/// so retry waits can be asserted exactly.
+///
+/// The default clock already follows Tokio's paused time
+/// (`#[tokio::test(start_paused = true)]`), which is usually all a test needs.
+#[cfg(feature = "test-util")]
+pub mod test_util {
+    pub use crate::clock::{Clock, FixedJitter, Jitter, RandomJitter, TokioClock};
+}

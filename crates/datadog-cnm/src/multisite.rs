@@ -2,12 +2,13 @@
 
 use std::future::Future;
 
+use datadog_cnm_raw::{Connection, DnsRow, Row};
 use futures::future::join_all;
 
 use crate::client::Client;
 use crate::error::Result;
-use crate::model::{Connections, Dns};
-use crate::query::{ConnectionsQuery, DnsQuery};
+use crate::page::{ConnectionsPage, DnsPage, Page};
+use crate::query::{ConnectionsQuery, DnsQuery, Query};
 use crate::site::Site;
 
 /// Several clients — typically one per site, each with its own keys — queried together.
@@ -48,16 +49,25 @@ impl MultiSite {
     pub async fn connections(
         &self,
         build: impl Fn(ConnectionsQuery) -> ConnectionsQuery,
-    ) -> Vec<(Site, Result<Connections>)> {
-        self.each(|client| build(client.connections()).send()).await
+    ) -> Vec<(Site, Result<ConnectionsPage>)> {
+        self.query::<Connection>(build).await
     }
 
     /// Run the DNS query built by `build` on every client.
-    pub async fn dns(&self, build: impl Fn(DnsQuery) -> DnsQuery) -> Vec<(Site, Result<Dns>)> {
-        self.each(|client| build(client.dns()).send()).await
+    pub async fn dns(&self, build: impl Fn(DnsQuery) -> DnsQuery) -> Vec<(Site, Result<DnsPage>)> {
+        self.query::<DnsRow>(build).await
     }
 
-    async fn each<T, F>(&self, run: impl Fn(&Client) -> F) -> Vec<(Site, Result<T>)>
+    /// Run the query of rows `R` built by `build` on every client.
+    pub async fn query<R: Row>(
+        &self,
+        build: impl Fn(Query<R>) -> Query<R>,
+    ) -> Vec<(Site, Result<Page<R>>)> {
+        self.each(|client| build(client.query::<R>()).send()).await
+    }
+
+    /// Run `run` on every client concurrently; results in client order, labelled by site.
+    pub async fn each<T, F>(&self, run: impl Fn(&Client) -> F) -> Vec<(Site, Result<T>)>
     where
         F: Future<Output = Result<T>>,
     {

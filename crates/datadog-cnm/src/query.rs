@@ -1,64 +1,170 @@
-//! Query builders for both endpoints, and the validation they run before sending.
+//! The query of either endpoint: its builder, and the validation it runs before sending.
 
+use std::fmt;
+use std::marker::PhantomData;
 use std::time::{Duration, SystemTime};
+
+use datadog_cnm_raw::{Connection, DnsRow, Operation, QueryParams, Row};
 
 use crate::client::Client;
 use crate::error::{Error, Result};
-use crate::fetch;
-use crate::model::{Connections, Dns};
+use crate::page::Page;
+use crate::request::Request;
 use crate::window::Window;
 
-/// The API's largest page.
-pub const MAX_LIMIT: u32 = 7500;
-/// The page size the API uses when `limit` is not sent.
-pub const DEFAULT_LIMIT: u32 = 100;
-/// The most group-by fields one query may use.
-pub const MAX_GROUP_BY: usize = 10;
-/// The window a query covers unless told otherwise: the last 15 minutes.
-pub const DEFAULT_WINDOW: Duration = Duration::from_secs(15 * 60);
 /// How far in the future a window may end (clock skew allowance).
 const FUTURE_TOLERANCE: Duration = Duration::from_secs(60);
 
-/// What both queries carry.
+/// A query of one endpoint, chosen by its row type: [`ConnectionsQuery`] or [`DnsQuery`].
+///
+/// Build it from [`Client::connections`], [`Client::dns`] or [`Client::query`], set what
+/// to ask, then [`send`](Self::send) it for one page or turn it into a
+/// [`series`](Self::series) of windows. Code written against `Query<R>` works for both
+/// endpoints:
+///
+/// ```no_run
+/// use datadog_cnm::{Client, Query, Row};
+///
+/// async fn busiest<R: Row>(client: &Client) -> Result<Option<String>, datadog_cnm::Error> {
+///     let page = client.query::<R>().limit(1).send().await?;
+///     Ok(page.rows.first().and_then(|row| row.id()).map(str::to_owned))
+/// }
+/// ```
+#[derive(Clone)]
+#[must_use = "a query does nothing until `send()` is awaited"]
+pub struct Query<R> {
+    client: Client,
+    params: Params,
+    rows: PhantomData<fn() -> R>,
+}
+
+/// A query of aggregated TCP connections (`GET /api/v2/network/connections/aggregate`).
+pub type ConnectionsQuery = Query<Connection>;
+
+/// A query of aggregated DNS traffic (`GET /api/v2/network/dns/aggregate`). Without
+/// `group_by` the server groups by `network.dns_query`.
+pub type DnsQuery = Query<DnsRow>;
+
+/// What a query carries before it is validated.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
-pub(crate) struct Params {
-    pub(crate) window: Option<Window>,
-    pub(crate) group_by: Vec<String>,
-    pub(crate) tags: Vec<String>,
-    pub(crate) query: Option<String>,
-    pub(crate) limit: Option<u32>,
+struct Params {
+    window: Option<Window>,
+    group_by: Vec<String>,
+    tags: Vec<String>,
+    query: Option<String>,
+    limit: Option<u32>,
 }
 
-/// Validated parameters, ready to send.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub(crate) struct Resolved {
-    pub(crate) window: Window,
-    pub(crate) group_by: Option<String>,
-    pub(crate) tags: Option<String>,
-    pub(crate) query: Option<String>,
-    pub(crate) limit: Option<u32>,
-}
+impl Client {
+    /// A query of aggregated TCP connections (`GET /api/v2/network/connections/aggregate`).
+    pub fn connections(&self) -> ConnectionsQuery {
+        self.query()
+    }
 
-impl Resolved {
-    /// The number of rows that means "there may be more".
-    pub(crate) fn page_size(&self) -> usize {
-        self.limit.unwrap_or(DEFAULT_LIMIT) as usize
+    /// A query of aggregated DNS traffic (`GET /api/v2/network/dns/aggregate`).
+    pub fn dns(&self) -> DnsQuery {
+        self.query()
+    }
+
+    /// A query of the endpoint that returns rows of type `R`, for code generic over both.
+    pub fn query<R: Row>(&self) -> Query<R> {
+        Query {
+            client: self.clone(),
+            params: Params::default(),
+            rows: PhantomData,
+        }
     }
 }
 
-/// Which endpoint, for the rules that differ.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub(crate) enum Endpoint {
-    Connections,
-    Dns,
+impl<R: Row> Query<R> {
+    /// The API's largest page.
+    pub const MAX_LIMIT: u32 = 7500;
+    /// The page size the API uses when `limit` is not sent.
+    pub const DEFAULT_LIMIT: u32 = 100;
+    /// The most group-by fields one query may use.
+    pub const MAX_GROUP_BY: usize = 10;
+    /// The window a query covers unless told otherwise: the 15 minutes before it is sent.
+    pub const DEFAULT_WINDOW: Duration = Duration::from_secs(15 * 60);
+
+    /// The time window (default: the 15 minutes before the request is sent).
+    pub fn window(mut self, window: Window) -> Self {
+        self.params.window = Some(window);
+        self
+    }
+
+    /// Group rows by these fields (at most 10), e.g. `["client_service", "server_team"]`.
+    /// Replaces earlier calls.
+    pub fn group_by(mut self, fields: impl IntoIterator<Item = impl Into<String>>) -> Self {
+        self.params.group_by = fields.into_iter().map(Into::into).collect();
+        self
+    }
+
+    /// Only traffic carrying all these `key:value` tags, e.g. `["env:prod"]`. Replaces
+    /// earlier calls.
+    pub fn tags(mut self, tags: impl IntoIterator<Item = impl Into<String>>) -> Self {
+        self.params.tags = tags.into_iter().map(Into::into).collect();
+        self
+    }
+
+    /// A search query (`AND`/`OR`/`NOT`, wildcards, parentheses), e.g.
+    /// `client_team:networks AND NOT env:staging`. Takes precedence over `tags`.
+    pub fn query(mut self, query: impl Into<String>) -> Self {
+        self.params.query = Some(query.into());
+        self
+    }
+
+    /// Rows to return, 1 to 7500 (the API's default is 100).
+    pub fn limit(mut self, limit: u32) -> Self {
+        self.params.limit = Some(limit);
+        self
+    }
+
+    /// The client this query goes through.
+    pub fn client(&self) -> &Client {
+        &self.client
+    }
+
+    /// The window set with [`window`](Self::window), if any.
+    pub fn window_set(&self) -> Option<Window> {
+        self.params.window
+    }
+
+    /// The limit set with [`limit`](Self::limit), if any.
+    pub fn limit_set(&self) -> Option<u32> {
+        self.params.limit
+    }
+
+    /// Validate, send (with retries), and decode one page.
+    pub async fn send(self) -> Result<Page<R>> {
+        let request = self.params.resolve::<R>(self.client.wall_time())?;
+        self.client.executor().execute::<R>(&request).await
+    }
+
+    /// This query over `window` instead of the one it was built with: what a series sends
+    /// for each of its windows.
+    pub(crate) async fn send_window(&self, window: Window) -> Result<Page<R>> {
+        let mut params = self.params.clone();
+        params.window = Some(window);
+        let request = params.resolve::<R>(self.client.wall_time())?;
+        self.client.executor().execute::<R>(&request).await
+    }
+}
+
+impl<R> fmt::Debug for Query<R> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Query")
+            .field("client", &self.client)
+            .field("params", &self.params)
+            .finish()
+    }
 }
 
 impl Params {
     /// Check everything the API would reject, so that nothing invalid is ever sent.
-    pub(crate) fn resolve(&self, endpoint: Endpoint, now: SystemTime) -> Result<Resolved> {
+    fn resolve<R: Row>(&self, now: SystemTime) -> Result<Request> {
         let window = self
             .window
-            .unwrap_or_else(|| Window::ending_at(now, DEFAULT_WINDOW));
+            .unwrap_or_else(|| Window::ending_at(now, Query::<R>::DEFAULT_WINDOW));
         window.validate()?;
         if window.to > now + FUTURE_TOLERANCE {
             return Err(Error::invalid(
@@ -66,38 +172,45 @@ impl Params {
                 format!("{window} ends more than a minute in the future"),
             ));
         }
+        let max_limit = Query::<R>::MAX_LIMIT;
         if let Some(limit) = self.limit
-            && !(1..=MAX_LIMIT).contains(&limit)
+            && !(1..=max_limit).contains(&limit)
         {
             return Err(Error::invalid(
                 "limit",
-                format!("must be between 1 and {MAX_LIMIT} (got {limit})"),
+                format!("must be between 1 and {max_limit} (got {limit})"),
             ));
         }
-        if self.group_by.len() > MAX_GROUP_BY {
+        let max_group_by = Query::<R>::MAX_GROUP_BY;
+        if self.group_by.len() > max_group_by {
             return Err(Error::invalid(
                 "group_by",
                 format!(
-                    "at most {MAX_GROUP_BY} fields (got {})",
+                    "at most {max_group_by} fields (got {})",
                     self.group_by.len()
                 ),
             ));
         }
         check_items("group_by", "field", &self.group_by)?;
         check_items("tags", "tag", &self.tags)?;
-        if endpoint == Endpoint::Dns {
+        if R::OPERATION == Operation::GetAggregatedDns {
             check_server_ungrouped(&self.group_by)?;
         }
         if self.query.as_deref().is_some_and(|q| q.trim().is_empty()) {
             return Err(Error::invalid("query", "must not be empty"));
         }
         let join = |items: &[String]| (!items.is_empty()).then(|| items.join(","));
-        Ok(Resolved {
+        Ok(Request {
             window,
-            group_by: join(&self.group_by),
-            tags: join(&self.tags),
-            query: self.query.clone(),
-            limit: self.limit,
+            page_size: self.limit.unwrap_or(Query::<R>::DEFAULT_LIMIT),
+            params: QueryParams {
+                from: Some(window.from_unix_secs()),
+                to: Some(window.to_unix_secs()),
+                group_by: join(&self.group_by),
+                tags: join(&self.tags),
+                query: self.query.clone(),
+                limit: self.limit,
+            },
         })
     }
 }
@@ -134,80 +247,6 @@ fn check_server_ungrouped(group_by: &[String]) -> Result<()> {
     }
 }
 
-macro_rules! query_builder {
-    ($(#[$meta:meta])* $name:ident, $endpoint:expr, $output:ty, $fetch:path) => {
-        $(#[$meta])*
-        #[derive(Clone, Debug)]
-        #[must_use = "a query does nothing until `send()` is awaited"]
-        pub struct $name {
-            pub(crate) client: Client,
-            pub(crate) params: Params,
-        }
-
-        impl $name {
-            pub(crate) fn new(client: Client) -> Self {
-                Self { client, params: Params::default() }
-            }
-
-            /// The time window (default: the 15 minutes before the request is sent).
-            pub fn window(mut self, window: Window) -> Self {
-                self.params.window = Some(window);
-                self
-            }
-
-            /// Group rows by these fields (at most 10), e.g. `["client_service", "server_team"]`.
-            /// Replaces earlier calls.
-            pub fn group_by(mut self, fields: impl IntoIterator<Item = impl Into<String>>) -> Self {
-                self.params.group_by = fields.into_iter().map(Into::into).collect();
-                self
-            }
-
-            /// Only traffic carrying all these `key:value` tags, e.g. `["env:prod"]`.
-            /// Replaces earlier calls.
-            pub fn tags(mut self, tags: impl IntoIterator<Item = impl Into<String>>) -> Self {
-                self.params.tags = tags.into_iter().map(Into::into).collect();
-                self
-            }
-
-            /// A search query (`AND`/`OR`/`NOT`, wildcards, parentheses), e.g.
-            /// `client_team:networks AND NOT env:staging`. Takes precedence over `tags`.
-            pub fn query(mut self, query: impl Into<String>) -> Self {
-                self.params.query = Some(query.into());
-                self
-            }
-
-            /// Rows to return, 1 to 7500 (the API's default is 100).
-            pub fn limit(mut self, limit: u32) -> Self {
-                self.params.limit = Some(limit);
-                self
-            }
-
-            /// Validate, send (with retries), and decode.
-            pub async fn send(self) -> Result<$output> {
-                let resolved = self.params.resolve($endpoint, SystemTime::now())?;
-                $fetch(&self.client, &resolved).await
-            }
-        }
-    };
-}
-
-query_builder!(
-    /// A query of aggregated TCP connections; from [`Client::connections`].
-    ConnectionsQuery,
-    Endpoint::Connections,
-    Connections,
-    fetch::connections
-);
-
-query_builder!(
-    /// A query of aggregated DNS traffic; from [`Client::dns`]. Without `group_by` the
-    /// server groups by `network.dns_query`.
-    DnsQuery,
-    Endpoint::Dns,
-    Dns,
-    fetch::dns
-);
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -220,7 +259,7 @@ mod tests {
         items.iter().map(|s| (*s).to_owned()).collect()
     }
 
-    fn field_of(result: Result<Resolved>) -> Option<&'static str> {
+    fn field_of(result: Result<Request>) -> Option<&'static str> {
         match result {
             Err(Error::InvalidInput { field, .. }) => Some(field),
             _ => None,
@@ -230,15 +269,18 @@ mod tests {
     #[test]
     fn defaults_resolve_to_the_last_15_minutes_and_send_nothing_else() {
         let now = SystemTime::UNIX_EPOCH + Duration::from_secs(1_000_000);
-        let resolved = params().resolve(Endpoint::Connections, now).ok();
+        let window = Window::ending_at(now, ConnectionsQuery::DEFAULT_WINDOW);
+        let resolved = params().resolve::<Connection>(now).ok();
         assert_eq!(
             resolved,
-            Some(Resolved {
-                window: Window::ending_at(now, DEFAULT_WINDOW),
-                group_by: None,
-                tags: None,
-                query: None,
-                limit: None,
+            Some(Request {
+                window,
+                page_size: 100,
+                params: QueryParams {
+                    from: Some(window.from_unix_secs()),
+                    to: Some(window.to_unix_secs()),
+                    ..QueryParams::default()
+                },
             })
         );
     }
@@ -246,14 +288,23 @@ mod tests {
     #[test]
     fn each_rule_names_its_field() {
         let now = SystemTime::now();
-        let check = |p: Params, e: Endpoint| field_of(p.resolve(e, now));
+        let check = |p: Params, e: Operation| match e {
+            Operation::GetAggregatedDns => field_of(p.resolve::<DnsRow>(now)),
+            _ => field_of(p.resolve::<Connection>(now)),
+        };
         let limit = |l| Params {
             limit: Some(l),
             ..params()
         };
-        assert_eq!(check(limit(0), Endpoint::Connections), Some("limit"));
-        assert_eq!(check(limit(7501), Endpoint::Dns), Some("limit"));
-        assert_eq!(check(limit(7500), Endpoint::Dns), None);
+        assert_eq!(
+            check(limit(0), Operation::GetAggregatedConnections),
+            Some("limit")
+        );
+        assert_eq!(
+            check(limit(7501), Operation::GetAggregatedDns),
+            Some("limit")
+        );
+        assert_eq!(check(limit(7500), Operation::GetAggregatedDns), None);
         let groups = |g: &[&str]| Params {
             group_by: strings(g),
             ..params()
@@ -265,43 +316,43 @@ mod tests {
                     group_by: eleven,
                     ..params()
                 },
-                Endpoint::Connections
+                Operation::GetAggregatedConnections
             ),
             Some("group_by")
         );
         assert_eq!(
-            check(groups(&["a", ""]), Endpoint::Connections),
+            check(groups(&["a", ""]), Operation::GetAggregatedConnections),
             Some("group_by")
         );
         assert_eq!(
-            check(groups(&["a,b"]), Endpoint::Connections),
+            check(groups(&["a,b"]), Operation::GetAggregatedConnections),
             Some("group_by")
         );
         assert_eq!(
             check(
                 groups(&["server_ungrouped", "server_service"]),
-                Endpoint::Dns
+                Operation::GetAggregatedDns
             ),
             Some("group_by")
         );
         assert_eq!(
             check(
                 groups(&["server_ungrouped", "network.dns_query"]),
-                Endpoint::Dns
+                Operation::GetAggregatedDns
             ),
             Some("group_by")
         );
         assert_eq!(
             check(
                 groups(&["server_ungrouped", "client_service"]),
-                Endpoint::Dns
+                Operation::GetAggregatedDns
             ),
             None
         );
         assert_eq!(
             check(
                 groups(&["server_ungrouped", "server_service"]),
-                Endpoint::Connections
+                Operation::GetAggregatedConnections
             ),
             None
         );
@@ -309,20 +360,23 @@ mod tests {
             tags: strings(&["env:prod,team:a"]),
             ..params()
         };
-        assert_eq!(check(tags, Endpoint::Dns), Some("tags"));
+        assert_eq!(check(tags, Operation::GetAggregatedDns), Some("tags"));
         let query = Params {
             query: Some("  ".into()),
             ..params()
         };
-        assert_eq!(check(query, Endpoint::Dns), Some("query"));
+        assert_eq!(check(query, Operation::GetAggregatedDns), Some("query"));
         let future = Params {
             window: Some(Window::ending_at(
                 now + Duration::from_secs(3600),
-                DEFAULT_WINDOW,
+                DnsQuery::DEFAULT_WINDOW,
             )),
             ..params()
         };
-        assert_eq!(check(future, Endpoint::Connections), Some("window"));
+        assert_eq!(
+            check(future, Operation::GetAggregatedConnections),
+            Some("window")
+        );
         let inverted = Params {
             window: Some(Window {
                 from: now,
@@ -330,6 +384,9 @@ mod tests {
             }),
             ..params()
         };
-        assert_eq!(check(inverted, Endpoint::Connections), Some("window"));
+        assert_eq!(
+            check(inverted, Operation::GetAggregatedConnections),
+            Some("window")
+        );
     }
 }

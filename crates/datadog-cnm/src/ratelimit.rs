@@ -85,7 +85,7 @@ mod opt_secs {
 /// meantime. Requests already on the wire are counted against what is left, so a burst
 /// of concurrent requests does not overshoot the limit either.
 #[derive(Debug, Default)]
-pub(crate) struct SharedRateLimit {
+pub(crate) struct Gate {
     state: Mutex<GateState>,
 }
 
@@ -99,20 +99,47 @@ struct GateState {
     remaining_until: Option<Instant>,
     /// Requests sent and not yet answered.
     in_flight: u64,
+    /// The last rate-limit state a response reported.
+    last_known: Option<RateLimit>,
 }
 
 /// What a request must do before it may be sent.
-#[derive(Debug, PartialEq, Eq)]
-pub(crate) enum Admission {
-    /// Send now; the slot is reserved and released by [`SharedRateLimit::record`].
-    Send,
+#[derive(Debug)]
+pub(crate) enum Admission<'g> {
+    /// Send now: the ticket holds the request's place until its answer is recorded.
+    Send(Ticket<'g>),
     /// Wait until this instant, then ask again.
     WaitUntil(Instant),
 }
 
-impl SharedRateLimit {
+/// An admitted request's place among those in flight. Recording the answer gives it back;
+/// so does dropping the ticket (a request cancelled before it was answered).
+#[derive(Debug)]
+#[must_use = "a ticket holds a place among the requests in flight until it is recorded"]
+pub(crate) struct Ticket<'g> {
+    gate: &'g Gate,
+}
+
+impl Ticket<'_> {
+    /// Record the answer (`rate_limit` and `status` of the response; `None` when no
+    /// response arrived).
+    pub(crate) fn record(self, now: Instant, rate_limit: Option<&RateLimit>, status: Option<u16>) {
+        self.gate.record(now, rate_limit, status);
+        // The place was given back by `record`.
+        std::mem::forget(self);
+    }
+}
+
+impl Drop for Ticket<'_> {
+    fn drop(&mut self) {
+        let mut state = self.gate.lock();
+        state.in_flight = state.in_flight.saturating_sub(1);
+    }
+}
+
+impl Gate {
     /// Ask to send one request at `now`.
-    pub(crate) fn admit(&self, now: Instant) -> Admission {
+    pub(crate) fn admit(&self, now: Instant) -> Admission<'_> {
         let mut state = self.lock();
         if let Some(until) = state.closed_until {
             if now < until {
@@ -131,16 +158,21 @@ impl SharedRateLimit {
             return Admission::WaitUntil(until);
         }
         state.in_flight += 1;
-        Admission::Send
+        Admission::Send(Ticket { gate: self })
     }
 
-    /// Record the answer to an admitted request (`None`: no response arrived).
-    pub(crate) fn record(&self, now: Instant, rate_limit: Option<&RateLimit>, status: Option<u16>) {
+    /// The last rate-limit state a response reported.
+    pub(crate) fn last_known(&self) -> Option<RateLimit> {
+        self.lock().last_known.clone()
+    }
+
+    fn record(&self, now: Instant, rate_limit: Option<&RateLimit>, status: Option<u16>) {
         let mut state = self.lock();
         state.in_flight = state.in_flight.saturating_sub(1);
         let Some(rate_limit) = rate_limit else {
             return;
         };
+        state.last_known = Some(rate_limit.clone());
         let reset_at = rate_limit.reset.map(|reset| now + reset);
         if let (Some(remaining), Some(reset_at)) = (rate_limit.remaining, reset_at) {
             // The freshest count wins only if it is lower: answers can arrive out of order.
@@ -152,20 +184,13 @@ impl SharedRateLimit {
         if status == Some(429)
             && let Some(reset_at) = reset_at
         {
-            self.close_locked(&mut state, reset_at);
+            close(&mut state, reset_at);
         }
     }
 
     /// Hold every request of this client until `until` (a 429 asked for a pause).
     pub(crate) fn close_until(&self, until: Instant) {
-        let mut state = self.lock();
-        self.close_locked(&mut state, until);
-    }
-
-    fn close_locked(&self, state: &mut GateState, until: Instant) {
-        if state.closed_until.is_none_or(|current| current < until) {
-            state.closed_until = Some(until);
-        }
+        close(&mut self.lock(), until);
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, GateState> {
@@ -174,6 +199,12 @@ impl SharedRateLimit {
         self.state
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+}
+
+fn close(state: &mut GateState, until: Instant) {
+    if state.closed_until.is_none_or(|current| current < until) {
+        state.closed_until = Some(until);
     }
 }
 
@@ -231,39 +262,58 @@ mod tests {
         assert_eq!(RateLimit::from_headers(&HeaderMap::new()), None);
     }
 
+    fn ticket(admission: Admission<'_>) -> Ticket<'_> {
+        match admission {
+            Admission::Send(ticket) => ticket,
+            Admission::WaitUntil(until) => panic!("not admitted: wait until {until:?}"),
+        }
+    }
+
+    fn waits_until(admission: Admission<'_>) -> Option<Instant> {
+        match admission {
+            Admission::Send(_) => None,
+            Admission::WaitUntil(until) => Some(until),
+        }
+    }
+
     #[test]
     fn a_429_closes_the_gate_until_the_reset() {
-        let gate = SharedRateLimit::default();
+        let gate = Gate::default();
         let t0 = Instant::now();
-        assert_eq!(gate.admit(t0), Admission::Send);
         let limited = RateLimit {
             remaining: Some(0),
             reset: Some(Duration::from_secs(5)),
             ..RateLimit::default()
         };
-        gate.record(t0, Some(&limited), Some(429));
+        ticket(gate.admit(t0)).record(t0, Some(&limited), Some(429));
         assert_eq!(
-            gate.admit(t0),
-            Admission::WaitUntil(t0 + Duration::from_secs(5))
+            waits_until(gate.admit(t0)),
+            Some(t0 + Duration::from_secs(5))
         );
-        assert_eq!(gate.admit(t0 + Duration::from_secs(5)), Admission::Send);
+        assert_eq!(gate.last_known(), Some(limited));
+        assert!(waits_until(gate.admit(t0 + Duration::from_secs(5))).is_none());
     }
 
     #[test]
     fn in_flight_requests_count_against_what_is_left() {
-        let gate = SharedRateLimit::default();
+        let gate = Gate::default();
         let t0 = Instant::now();
-        assert_eq!(gate.admit(t0), Admission::Send);
         let two_left = RateLimit {
             remaining: Some(2),
             reset: Some(Duration::from_secs(10)),
             ..RateLimit::default()
         };
-        gate.record(t0, Some(&two_left), Some(200));
-        assert_eq!(gate.admit(t0), Admission::Send);
-        assert_eq!(gate.admit(t0), Admission::Send);
+        ticket(gate.admit(t0)).record(t0, Some(&two_left), Some(200));
+        let first = ticket(gate.admit(t0));
+        let second = ticket(gate.admit(t0));
         let reset_at = t0 + Duration::from_secs(10);
-        assert_eq!(gate.admit(t0), Admission::WaitUntil(reset_at));
-        assert_eq!(gate.admit(reset_at), Admission::Send);
+        assert_eq!(waits_until(gate.admit(t0)), Some(reset_at));
+        // A request cancelled before its answer gives its place back.
+        drop(second);
+        let third = ticket(gate.admit(t0));
+        assert_eq!(waits_until(gate.admit(t0)), Some(reset_at));
+        first.record(t0, None, None);
+        third.record(t0, None, None);
+        assert!(waits_until(gate.admit(reset_at)).is_none());
     }
 }

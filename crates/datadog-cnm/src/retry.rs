@@ -1,16 +1,10 @@
-//! Retry policy, delays, and the clock/jitter seam that makes them testable.
+//! The retry policy, and how long to wait before the next attempt.
 //!
 //! Every CNM call is a `GET`, so every attempt is idempotent and safe to repeat. What is
 //! retried: 429, 408, 500, 502, 503 and 504 responses, and network failures (connect
 //! errors, timeouts, connections reset before or during the body). Other 4xx never are.
 
-use std::collections::hash_map::RandomState;
-use std::fmt;
-use std::future::Future;
-use std::hash::{BuildHasher, Hasher};
-use std::pin::Pin;
-use std::sync::atomic::{AtomicU64, Ordering};
-use std::time::{Duration, Instant, SystemTime};
+use std::time::{Duration, SystemTime};
 
 use http::HeaderMap;
 
@@ -150,70 +144,6 @@ pub(crate) fn requested_wait_with_jitter(requested: Duration, jitter: f64) -> Du
     (requested + extra).max(MIN_RATE_LIMIT_WAIT)
 }
 
-/// The source of time for retries: real by default, virtual in tests.
-///
-/// Install your own with [`ClientBuilder::clock`](crate::ClientBuilder::clock) to test
-/// code that depends on retry timing without sleeping.
-pub trait Clock: Send + Sync + fmt::Debug + 'static {
-    /// A monotonic instant.
-    fn now(&self) -> Instant;
-    /// Wall-clock time, used to read `Retry-After` dates.
-    fn wall(&self) -> SystemTime;
-    /// A future that completes after `duration`.
-    fn sleep(&self, duration: Duration) -> Pin<Box<dyn Future<Output = ()> + Send + 'static>>;
-}
-
-/// The real clock: `Instant::now`, `SystemTime::now` and `tokio::time::sleep`.
-#[derive(Clone, Copy, Debug, Default)]
-pub struct SystemClock;
-
-impl Clock for SystemClock {
-    fn now(&self) -> Instant {
-        Instant::now()
-    }
-
-    fn wall(&self) -> SystemTime {
-        SystemTime::now()
-    }
-
-    fn sleep(&self, duration: Duration) -> Pin<Box<dyn Future<Output = ()> + Send + 'static>> {
-        Box::pin(tokio::time::sleep(duration))
-    }
-}
-
-/// The source of randomness for backoff jitter.
-pub trait Jitter: Send + Sync + fmt::Debug + 'static {
-    /// A number in `[0, 1]`.
-    fn sample(&self) -> f64;
-}
-
-/// Jitter from the standard library's randomly keyed hasher (no RNG dependency needed:
-/// jitter only has to decorrelate clients, not be cryptographically strong).
-#[derive(Debug, Default)]
-pub struct RandomJitter {
-    counter: AtomicU64,
-}
-
-impl Jitter for RandomJitter {
-    fn sample(&self) -> f64 {
-        let mut hasher = RandomState::new().build_hasher();
-        hasher.write_u64(self.counter.fetch_add(1, Ordering::Relaxed));
-        // The top 53 bits make an exactly representable fraction in [0, 1).
-        (hasher.finish() >> 11) as f64 / (1u64 << 53) as f64
-    }
-}
-
-/// A fixed jitter value: `FixedJitter(1.0)` always takes the full backoff ceiling,
-/// `FixedJitter(0.0)` none of it. For tests.
-#[derive(Clone, Copy, Debug, PartialEq)]
-pub struct FixedJitter(pub f64);
-
-impl Jitter for FixedJitter {
-    fn sample(&self) -> f64 {
-        self.0.clamp(0.0, 1.0)
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -279,13 +209,5 @@ mod tests {
             requested_wait_with_jitter(Duration::ZERO, 0.5),
             Duration::from_millis(100)
         );
-    }
-
-    #[test]
-    fn random_jitter_stays_in_range_and_varies() {
-        let jitter = RandomJitter::default();
-        let samples: Vec<f64> = (0..100).map(|_| jitter.sample()).collect();
-        assert!(samples.iter().all(|s| (0.0..1.0).contains(s)));
-        assert!(samples.windows(2).any(|w| w[0] != w[1]));
     }
 }

@@ -4,69 +4,17 @@
 //! asks for each step of a longer window separately, so a day becomes 24 hourly pages.
 
 use std::fmt;
-use std::future::Future;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
+use datadog_cnm_raw::Row;
 use futures::stream::{self, Stream, StreamExt};
 
 use crate::error::{Error, Result};
-use crate::fetch;
-use crate::model::{Connections, Dns};
-use crate::query::{ConnectionsQuery, DnsQuery, Endpoint};
+use crate::page::Page;
+use crate::query::Query;
 use crate::window::Window;
-
-/// Windows fetched at once unless told otherwise.
-pub const DEFAULT_CONCURRENCY: usize = 4;
-
-/// A query that can be repeated over windows: [`ConnectionsQuery`] or [`DnsQuery`].
-pub trait SeriesQuery: Clone + Send + Sync + 'static + sealed::Sealed {
-    /// The page type of one window.
-    type Page: Send + 'static;
-
-    /// Fetch the page of `window` (validation included).
-    fn fetch_window(&self, window: Window) -> impl Future<Output = Result<Self::Page>> + Send;
-
-    /// Whether a page was cut at the limit.
-    fn is_truncated(page: &Self::Page) -> bool;
-}
-
-mod sealed {
-    pub trait Sealed {}
-    impl Sealed for crate::query::ConnectionsQuery {}
-    impl Sealed for crate::query::DnsQuery {}
-}
-
-impl SeriesQuery for ConnectionsQuery {
-    type Page = Connections;
-
-    async fn fetch_window(&self, window: Window) -> Result<Connections> {
-        let mut params = self.params.clone();
-        params.window = Some(window);
-        let resolved = params.resolve(Endpoint::Connections, std::time::SystemTime::now())?;
-        fetch::connections(&self.client, &resolved).await
-    }
-
-    fn is_truncated(page: &Connections) -> bool {
-        page.truncated
-    }
-}
-
-impl SeriesQuery for DnsQuery {
-    type Page = Dns;
-
-    async fn fetch_window(&self, window: Window) -> Result<Dns> {
-        let mut params = self.params.clone();
-        params.window = Some(window);
-        let resolved = params.resolve(Endpoint::Dns, std::time::SystemTime::now())?;
-        fetch::dns(&self.client, &resolved).await
-    }
-
-    fn is_truncated(page: &Dns) -> bool {
-        page.truncated
-    }
-}
 
 /// Progress of a series, reported after each window completes (in completion order).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -85,7 +33,7 @@ pub struct Progress {
 
 type ProgressFn = Arc<dyn Fn(Progress) + Send + Sync>;
 
-/// One query over consecutive windows; from `series()` on a query builder.
+/// One query over consecutive windows; from [`Query::series`].
 ///
 /// ```no_run
 /// # async fn run(client: datadog_cnm::Client) -> Result<(), datadog_cnm::Error> {
@@ -106,8 +54,8 @@ type ProgressFn = Arc<dyn Fn(Progress) + Send + Sync>;
 /// # }
 /// ```
 #[must_use = "a series does nothing until collected or streamed"]
-pub struct Series<Q: SeriesQuery> {
-    query: Q,
+pub struct Series<R: Row> {
+    query: Query<R>,
     /// The whole window asked for.
     requested: Window,
     /// Its split, or why it cannot be split (reported when the series runs).
@@ -116,13 +64,25 @@ pub struct Series<Q: SeriesQuery> {
     progress: Option<ProgressFn>,
 }
 
-impl<Q: SeriesQuery> Series<Q> {
-    pub(crate) fn new(query: Q, window: Window, step: Duration) -> Self {
+impl<R: Row> Query<R> {
+    /// Run this query over `window` split into `step`-long windows (the last one shorter
+    /// if `step` does not divide it), fetched concurrently and returned in window order.
+    /// Overrides any [`window`](Query::window) of the query.
+    pub fn series(self, window: Window, step: Duration) -> Series<R> {
+        Series::new(self, window, step)
+    }
+}
+
+impl<R: Row> Series<R> {
+    /// Windows fetched at once unless [`concurrency`](Self::concurrency) says otherwise.
+    pub const DEFAULT_CONCURRENCY: usize = 4;
+
+    fn new(query: Query<R>, window: Window, step: Duration) -> Self {
         Self {
             query,
             requested: window,
             windows: window.split(step),
-            concurrency: DEFAULT_CONCURRENCY,
+            concurrency: Self::DEFAULT_CONCURRENCY,
             progress: None,
         }
     }
@@ -147,13 +107,13 @@ impl<Q: SeriesQuery> Series<Q> {
     }
 
     /// Keep going past failed windows: results become per-window.
-    pub fn keep_going(self) -> KeepGoing<Q> {
+    pub fn keep_going(self) -> KeepGoing<R> {
         KeepGoing { series: self }
     }
 
     /// Pages in window order; the first failure ends the stream with an
     /// [`Error::Series`] naming its window.
-    pub fn stream(self) -> impl Stream<Item = Result<(Window, Q::Page)>> + Send {
+    pub fn stream(self) -> impl Stream<Item = Result<(Window, Page<R>)>> + Send {
         match self.windows {
             // An invalid window or step is the caller's error, not a window's.
             Err(error) => stream::once(std::future::ready(Err(error))).left_stream(),
@@ -171,7 +131,7 @@ impl<Q: SeriesQuery> Series<Q> {
     }
 
     /// Every page in window order, or the first failure (naming its window).
-    pub async fn collect(self) -> Result<Vec<(Window, Q::Page)>> {
+    pub async fn collect(self) -> Result<Vec<(Window, Page<R>)>> {
         let mut pages = Vec::new();
         let mut stream = std::pin::pin!(self.stream());
         while let Some(item) = stream.next().await {
@@ -181,7 +141,7 @@ impl<Q: SeriesQuery> Series<Q> {
     }
 
     /// Each window with its result, in window order, at most `concurrency` in flight.
-    fn attempts(self) -> impl Stream<Item = (Window, Result<Q::Page>)> + Send {
+    fn attempts(self) -> impl Stream<Item = (Window, Result<Page<R>>)> + Send {
         let Self {
             query,
             requested,
@@ -198,14 +158,14 @@ impl<Q: SeriesQuery> Series<Q> {
         let fetches = stream::iter(windows).map(move |window| {
             let (query, done, progress) = (query.clone(), done.clone(), progress.clone());
             async move {
-                let result = query.fetch_window(window).await;
+                let result = query.send_window(window).await;
                 if let Some(progress) = &progress {
                     progress(Progress {
                         done: done.fetch_add(1, Ordering::Relaxed) + 1,
                         total,
                         window,
                         failed: result.is_err(),
-                        truncated: result.as_ref().is_ok_and(Q::is_truncated),
+                        truncated: result.as_ref().is_ok_and(|page| page.truncated),
                     });
                 }
                 (window, result)
@@ -218,7 +178,7 @@ impl<Q: SeriesQuery> Series<Q> {
     }
 }
 
-impl<Q: SeriesQuery> fmt::Debug for Series<Q> {
+impl<R: Row> fmt::Debug for Series<R> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Series")
             .field("windows", &self.windows.as_ref().map(Vec::len))
@@ -230,19 +190,19 @@ impl<Q: SeriesQuery> fmt::Debug for Series<Q> {
 /// A [`Series`] that fetches every window even when some fail.
 #[must_use = "a series does nothing until collected or streamed"]
 #[derive(Debug)]
-pub struct KeepGoing<Q: SeriesQuery> {
-    series: Series<Q>,
+pub struct KeepGoing<R: Row> {
+    series: Series<R>,
 }
 
-impl<Q: SeriesQuery> KeepGoing<Q> {
+impl<R: Row> KeepGoing<R> {
     /// Each window with its own result, in window order.
-    pub fn stream(self) -> impl Stream<Item = (Window, Result<Q::Page>)> + Send {
+    pub fn stream(self) -> impl Stream<Item = (Window, Result<Page<R>>)> + Send {
         self.series.attempts()
     }
 
     /// Every window with its own result, in window order. An invalid window or step is
     /// still an error of the whole series.
-    pub async fn collect(self) -> Result<Vec<(Window, Result<Q::Page>)>> {
+    pub async fn collect(self) -> Result<Vec<(Window, Result<Page<R>>)>> {
         let Series {
             query,
             requested,
@@ -259,29 +219,4 @@ impl<Q: SeriesQuery> KeepGoing<Q> {
         };
         Ok(series.attempts().collect().await)
     }
-}
-
-macro_rules! series_method {
-    ($query:ty) => {
-        impl $query {
-            /// Run this query over `window` split into `step`-long windows (the last
-            /// one shorter if `step` does not divide it), fetched concurrently and
-            /// returned in window order. Overrides any `.window(…)` of the query.
-            pub fn series(self, window: Window, step: Duration) -> Series<$query> {
-                Series::new(self, window, step)
-            }
-        }
-    };
-}
-
-series_method!(ConnectionsQuery);
-series_method!(DnsQuery);
-
-/// Windows whose pages were cut at the limit: raise the limit or narrow the groups there.
-pub fn truncated_windows<Q: SeriesQuery>(pages: &[(Window, Q::Page)]) -> Vec<Window> {
-    pages
-        .iter()
-        .filter(|(_, page)| Q::is_truncated(page))
-        .map(|(window, _)| *window)
-        .collect()
 }

@@ -159,7 +159,7 @@ fn unix(time: SystemTime) -> i64 {
 }
 
 /// `time` as RFC 3339 UTC with second precision, e.g. `2026-11-26T06:00:00Z`.
-pub fn rfc3339(time: SystemTime) -> String {
+pub(crate) fn rfc3339(time: SystemTime) -> String {
     let secs = unix(time);
     let (days, rem) = (secs.div_euclid(86_400), secs.rem_euclid(86_400));
     let (year, month, day) = civil_from_days(days);

@@ -6,7 +6,7 @@
 use std::io::Write;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use datadog_cnm::{Client, Connections, Window, rfc3339};
+use datadog_cnm::{Client, ConnectionsPage, Window};
 use datadog_cnm_mock::MockServer;
 
 use super::Global;
@@ -14,6 +14,7 @@ use crate::cli::OutputFormat;
 use crate::exit::Failure;
 use crate::output::Out;
 use crate::report::{Asked, Report};
+use crate::time::rfc3339;
 
 /// The keys the demo's mock requires and its client sends; not real keys.
 const DEMO_API_KEY: &str = "demo-api-key";
@@ -42,7 +43,7 @@ pub async fn run<W: Write>(global: &Global, out: &mut Out<W>) -> Result<(), Fail
         .await
         .map_err(|e| Failure::Other(format!("could not start the bundled mock server: {e}")))?;
     let mut builder = Client::builder()
-        .base_url(server.url())?
+        .base_url(server.url())
         .api_key(DEMO_API_KEY)
         .app_key(DEMO_APP_KEY);
     if let Some(timeout) = global.timeout {
@@ -80,7 +81,7 @@ async fn sections<W: Write>(client: &Client, out: &mut Out<W>) -> Result<(), Fai
         .await?;
     let page = [(window, connections)];
     let top_pair = top_pair(&page[0].1);
-    out.report(&Report::connections(&asked(&pairs, false), &page))?;
+    out.report(&Report::new(&asked(&pairs, false), &page))?;
 
     heading(
         out,
@@ -95,7 +96,7 @@ async fn sections<W: Write>(client: &Client, out: &mut Out<W>) -> Result<(), Fai
         .send()
         .await?;
     let dns_asked = asked(&["network.dns_query"], false);
-    out.report(&Report::dns(&dns_asked, &[(window, dns)]))?;
+    out.report(&Report::new(&dns_asked, &[(window, dns)]))?;
 
     let Some((client_service, server_service)) = top_pair else {
         return Ok(());
@@ -116,7 +117,7 @@ async fn sections<W: Write>(client: &Client, out: &mut Out<W>) -> Result<(), Fai
         .series(window, DEMO_STEP)
         .collect()
         .await?;
-    out.report(&Report::connections(&asked(&pairs, true), &series))?;
+    out.report(&Report::new(&asked(&pairs, true), &series))?;
 
     writeln!(
         out.results,
@@ -156,7 +157,7 @@ fn asked(group_by: &[&str], series: bool) -> Asked {
 }
 
 /// The busiest client → server service pair.
-fn top_pair(page: &Connections) -> Option<(String, String)> {
+fn top_pair(page: &ConnectionsPage) -> Option<(String, String)> {
     let row = page.rows.first()?;
     Some((
         row.group_bys.get("client_service")?.to_owned(),

@@ -105,7 +105,7 @@ impl Global {
             builder = builder.site(site.clone());
         }
         if let Some(url) = &self.base_url {
-            builder = builder.base_url(url)?;
+            builder = builder.base_url(url);
         }
         if let Some(timeout) = self.timeout {
             builder = builder.timeout(timeout);

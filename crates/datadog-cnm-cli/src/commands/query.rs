@@ -3,9 +3,7 @@
 use std::io::Write;
 use std::time::{Duration, SystemTime};
 
-use datadog_cnm::{
-    ConnectionsQuery, DEFAULT_WINDOW, DnsQuery, Progress, Series, SeriesQuery, Window,
-};
+use datadog_cnm::{Connection, DnsRow, Page, Progress, Query, Row, Window};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
 use super::{Global, warn};
@@ -31,21 +29,19 @@ struct Plan {
     progress: bool,
 }
 
-/// Apply the shared flags to either query builder.
-macro_rules! configure {
-    ($query:expr, $args:expr) => {{
-        let args: &QueryArgs = $args;
-        let mut query = $query
-            .group_by(trimmed(&args.group_by))
-            .tags(trimmed(&args.tags));
-        if let Some(q) = &args.query {
-            query = query.query(q.as_str());
-        }
-        if let Some(limit) = args.limit {
-            query = query.limit(limit);
-        }
-        query
-    }};
+/// The query of `R` with the shared flags applied.
+fn query<R: Row>(client: &datadog_cnm::Client, args: &QueryArgs) -> Query<R> {
+    let mut query = client
+        .query::<R>()
+        .group_by(trimmed(&args.group_by))
+        .tags(trimmed(&args.tags));
+    if let Some(q) = &args.query {
+        query = query.query(q.as_str());
+    }
+    if let Some(limit) = args.limit {
+        query = query.limit(limit);
+    }
+    query
 }
 
 /// Run `connections` or `dns` with keys from `env`.
@@ -70,16 +66,11 @@ pub async fn run<W: Write>(
         series: plan.step.is_some(),
     };
     let report = match endpoint {
-        Endpoint::Connections => {
-            let query = configure!(client.connections(), args);
-            let pages = fetch(query, &plan, ConnectionsQuery::series).await?;
-            Report::connections(&asked, &pages)
-        }
-        Endpoint::Dns => {
-            let query = configure!(client.dns(), args);
-            let pages = fetch(query, &plan, DnsQuery::series).await?;
-            Report::dns(&asked, &pages)
-        }
+        Endpoint::Connections => Report::new(
+            &asked,
+            &fetch(query::<Connection>(&client, args), &plan).await?,
+        ),
+        Endpoint::Dns => Report::new(&asked, &fetch(query::<DnsRow>(&client, args), &plan).await?),
     };
     if let Some(note) = out.report(&report)? {
         warn(global, &note);
@@ -99,7 +90,7 @@ fn window_of(args: &QueryArgs, now: SystemTime) -> Result<Window, Failure> {
     let window = match (args.from, args.last) {
         (Some(from), _) => Window::between(from.resolve(now), to)?,
         (None, Some(last)) => checked(Window::ending_at(to, last.0))?,
-        (None, None) => checked(Window::ending_at(to, DEFAULT_WINDOW))?,
+        (None, None) => checked(Window::ending_at(to, Query::<Connection>::DEFAULT_WINDOW))?,
     };
     Ok(window)
 }
@@ -110,16 +101,15 @@ fn checked(window: Window) -> Result<Window, Failure> {
 }
 
 /// Fetch one page, or every page of the series, in window order.
-async fn fetch<Q: SeriesQuery>(
-    query: Q,
+async fn fetch<R: Row>(
+    query: Query<R>,
     plan: &Plan,
-    series: fn(Q, Window, Duration) -> Series<Q>,
-) -> Result<Vec<(Window, Q::Page)>, datadog_cnm::Error> {
+) -> Result<Vec<(Window, Page<R>)>, datadog_cnm::Error> {
     let Some(step) = plan.step else {
-        let page = query.fetch_window(plan.window).await?;
+        let page = query.window(plan.window).send().await?;
         return Ok(vec![(plan.window, page)]);
     };
-    let mut series = series(query, plan.window, step);
+    let mut series = query.series(plan.window, step);
     if let Some(concurrency) = plan.concurrency {
         series = series.concurrency(concurrency);
     }
@@ -178,7 +168,7 @@ mod tests {
         let window = |args: &QueryArgs| window_of(args, now).ok();
         assert_eq!(
             window(&args()),
-            Some(Window::ending_at(now, DEFAULT_WINDOW))
+            Some(Window::ending_at(now, Query::<Connection>::DEFAULT_WINDOW))
         );
         let last = QueryArgs {
             last: Some(Dur(secs(3600))),

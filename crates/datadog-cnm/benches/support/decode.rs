@@ -6,11 +6,11 @@
 #![allow(dead_code)]
 
 use datadog_cnm::{Connection, DnsRow};
-use datadog_cnm_raw::{ConnectionPage, DnsPage};
+use datadog_cnm_raw::{ConnectionsDocument, DnsDocument};
 
 /// A connections body as `send()` decodes it.
 pub fn connections(body: &[u8]) -> Vec<Connection> {
-    match serde_json::from_slice::<ConnectionPage>(body) {
+    match serde_json::from_slice::<ConnectionsDocument>(body) {
         Ok(page) => page.data,
         Err(e) => panic!("fixture does not decode: {e}"),
     }
@@ -18,7 +18,7 @@ pub fn connections(body: &[u8]) -> Vec<Connection> {
 
 /// A DNS body as `send()` decodes it.
 pub fn dns(body: &[u8]) -> Vec<DnsRow> {
-    match serde_json::from_slice::<DnsPage>(body) {
+    match serde_json::from_slice::<DnsDocument>(body) {
         Ok(page) => page.data,
         Err(e) => panic!("fixture does not decode: {e}"),
     }

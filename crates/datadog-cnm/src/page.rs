@@ -1,37 +1,35 @@
-//! The result types.
-//!
-//! The row types ([`Connection`], [`DnsRow`], with [`GroupBys`] and [`DnsMetrics`]) are the
-//! low-level client's own: `cargo xtask codegen` replaces the generated row schemas with
-//! hand-written, lossless single-pass decoders, so a page reaches the caller without any
-//! conversion. This module adds the page type around them.
+//! A page: the rows of one query over one window, and what came with them.
 
 use std::collections::BTreeMap;
 
-pub use datadog_cnm_raw::{Connection, DnsMetrics, DnsRow, GroupBys};
+use datadog_cnm_raw::{Connection, DnsRow};
 use serde::{Deserialize, Serialize};
 
 use crate::ratelimit::RateLimit;
 use crate::window::Window;
 
-/// One page of aggregated rows: [`Connections`] or [`Dns`].
+/// The rows of one query over one window: [`ConnectionsPage`] or [`DnsPage`].
+///
+/// The rows are the low-level client's own types, handed over without conversion.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub struct AggregatePage<R> {
+pub struct Page<R> {
     /// The rows, in the server's order (largest traffic or most requests first).
     pub rows: Vec<R>,
     /// The window the rows cover.
     pub window: Window,
-    /// `true` when the server returned exactly `limit` rows: there may be more groups.
+    /// `true` when the server returned as many rows as the query's limit (100 unless set):
+    /// there may be more groups.
     pub truncated: bool,
     /// Rate-limit state reported with the response.
     pub rate_limit: Option<RateLimit>,
     /// Members of the response document other than `data` (JSON:API `meta`, `links`, …),
     /// exactly as the server sent them; usually empty.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
-    pub meta: BTreeMap<String, serde_json::Value>,
+    pub extra_members: BTreeMap<String, serde_json::Value>,
 }
 
 /// One page of aggregated TCP connections.
-pub type Connections = AggregatePage<Connection>;
+pub type ConnectionsPage = Page<Connection>;
 
 /// One page of aggregated DNS traffic.
-pub type Dns = AggregatePage<DnsRow>;
+pub type DnsPage = Page<DnsRow>;

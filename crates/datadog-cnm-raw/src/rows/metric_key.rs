@@ -53,6 +53,20 @@ impl DnsMetricKey {
         Self::DnsFailureLatencyPercentile,
     ];
 
+    /// The wire names of [`DnsMetricKey::KNOWN`], in the same order.
+    pub const KNOWN_NAMES: [&'static str; 10] = [
+        "dns_total_requests",
+        "dns_failures",
+        "dns_successful_responses",
+        "dns_failed_responses",
+        "dns_timeouts",
+        "dns_responses.nxdomain",
+        "dns_responses.servfail",
+        "dns_responses.other",
+        "dns_success_latency_percentile",
+        "dns_failure_latency_percentile",
+    ];
+
     /// The key as it appears on the wire.
     pub fn as_str(&self) -> &str {
         match self {

@@ -1,6 +1,5 @@
 //! Group-by values, stored compactly: every key and value of a row in one string.
 
-use std::cell::Cell;
 use std::cmp::Ordering;
 use std::fmt;
 use std::hash::{Hash, Hasher};
@@ -8,6 +7,8 @@ use std::hash::{Hash, Hasher};
 use serde::de::{self, MapAccess, SeqAccess, Visitor};
 use serde::ser::SerializeMap;
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
+
+use super::text::{KeyStr, StrRef};
 
 /// The group-by values of one row: group key → values, ordered by key.
 ///
@@ -97,6 +98,11 @@ impl GroupBys {
         self.keys().count()
     }
 
+    /// Bytes of keys and values held.
+    pub(crate) fn text_len(&self) -> usize {
+        self.text.len()
+    }
+
     /// `true` when there are no keys.
     pub fn is_empty(&self) -> bool {
         self.entries.is_empty()
@@ -134,18 +140,8 @@ impl GroupBys {
         }
     }
 
-    /// An empty set sized like the last row decoded on this thread.
-    pub(crate) fn sized_like_last_row(entries: usize) -> Self {
-        // A little slack covers values a few bytes longer than the last row's.
-        Self::with_capacity(LAST_TEXT_LEN.get() + 16, entries)
-    }
-
-    /// Remember this row's size, to size the next row's text like it.
-    pub(crate) fn remember_row_size(&self) {
-        LAST_TEXT_LEN.set(self.text.len());
-    }
-
-    fn with_capacity(text: usize, entries: usize) -> Self {
+    /// An empty set with room for `text` bytes of keys and values and `entries` values.
+    pub(crate) fn with_capacity(text: usize, entries: usize) -> Self {
         Self {
             text: String::with_capacity(text),
             entries: Vec::with_capacity(entries),
@@ -211,13 +207,6 @@ impl Serialize for GroupBys {
     }
 }
 
-thread_local! {
-    /// Text length of the last row decoded on this thread: rows of a page group by the
-    /// same keys, so this is a close guess for the next row, and the text is allocated
-    /// once instead of growing.
-    static LAST_TEXT_LEN: Cell<usize> = const { Cell::new(64) };
-}
-
 impl<'de> Deserialize<'de> for GroupBys {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
         deserializer.deserialize_map(GroupBysVisitor)
@@ -234,7 +223,8 @@ impl<'de> Visitor<'de> for GroupBysVisitor {
     }
 
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<GroupBys, A::Error> {
-        let mut group_bys = GroupBys::sized_like_last_row(map.size_hint().unwrap_or(4));
+        let entries = map.size_hint().unwrap_or(4);
+        let mut group_bys = GroupBys::with_capacity(32 * entries, entries);
         while let Some(key) = map.next_key::<KeyStr<'de>>()? {
             let key = key.to_str()?;
             map.next_value_seed(ValuesInto {
@@ -242,7 +232,6 @@ impl<'de> Visitor<'de> for GroupBysVisitor {
                 key,
             })?;
         }
-        group_bys.remember_row_size();
         Ok(group_bys)
     }
 }
@@ -278,122 +267,6 @@ impl<'de> Visitor<'de> for ValuesInto<'_, '_> {
             self.group_bys.push(self.key, value.as_str());
         }
         Ok(())
-    }
-}
-
-/// A string value, borrowed from the input when it has no escapes.
-pub(crate) enum StrRef<'de> {
-    Borrowed(&'de str),
-    Owned(String),
-}
-
-impl StrRef<'_> {
-    pub(crate) fn as_str(&self) -> &str {
-        match self {
-            Self::Borrowed(s) => s,
-            Self::Owned(s) => s,
-        }
-    }
-}
-
-impl<'de> Deserialize<'de> for StrRef<'de> {
-    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        struct StrVisitor;
-        impl<'de> Visitor<'de> for StrVisitor {
-            type Value = StrRef<'de>;
-            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                f.write_str("a string")
-            }
-            fn visit_borrowed_str<E: de::Error>(self, v: &'de str) -> Result<Self::Value, E> {
-                Ok(StrRef::Borrowed(v))
-            }
-            fn visit_str<E: de::Error>(self, v: &str) -> Result<Self::Value, E> {
-                Ok(StrRef::Owned(v.to_owned()))
-            }
-            fn visit_string<E: de::Error>(self, v: String) -> Result<Self::Value, E> {
-                Ok(StrRef::Owned(v))
-            }
-        }
-        deserializer.deserialize_str(StrVisitor)
-    }
-}
-
-thread_local! {
-    static READABLE_KEYS: Cell<bool> = const { Cell::new(false) };
-}
-
-/// Whether [`with_readable_keys`] is in effect on this thread.
-pub(crate) fn readable_keys() -> bool {
-    READABLE_KEYS.get()
-}
-
-/// Run `f` with the hand-written decoders reading map keys as text rather than bytes.
-///
-/// Slower, but tools that report *where* decoding failed (such as `serde_path_to_error`)
-/// only see keys read as text. Use it to locate an error after a fast decode failed.
-pub fn with_readable_keys<R>(f: impl FnOnce() -> R) -> R {
-    let before = READABLE_KEYS.replace(true);
-    let result = f();
-    READABLE_KEYS.set(before);
-    result
-}
-
-/// A map key, borrowed from the input when possible and not yet checked to be UTF-8:
-/// known field names are matched as bytes, which spares serde_json a UTF-8 validation of
-/// every key; only keys that are kept are checked (see [`KeyStr::to_str`]).
-pub(crate) enum KeyStr<'de> {
-    Borrowed(&'de [u8]),
-    Owned(Vec<u8>),
-}
-
-impl KeyStr<'_> {
-    pub(crate) fn as_bytes(&self) -> &[u8] {
-        match self {
-            Self::Borrowed(bytes) => bytes,
-            Self::Owned(bytes) => bytes,
-        }
-    }
-
-    /// The key as text; an error when it is not UTF-8.
-    pub(crate) fn to_str<E: de::Error>(&self) -> Result<&str, E> {
-        std::str::from_utf8(self.as_bytes())
-            .map_err(|_| E::invalid_value(de::Unexpected::Bytes(self.as_bytes()), &"a UTF-8 key"))
-    }
-}
-
-impl<'de> Deserialize<'de> for KeyStr<'de> {
-    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        struct KeyVisitor;
-        impl<'de> Visitor<'de> for KeyVisitor {
-            type Value = KeyStr<'de>;
-            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                f.write_str("a string")
-            }
-            fn visit_borrowed_bytes<E: de::Error>(self, v: &'de [u8]) -> Result<Self::Value, E> {
-                Ok(KeyStr::Borrowed(v))
-            }
-            fn visit_bytes<E: de::Error>(self, v: &[u8]) -> Result<Self::Value, E> {
-                Ok(KeyStr::Owned(v.to_vec()))
-            }
-            fn visit_byte_buf<E: de::Error>(self, v: Vec<u8>) -> Result<Self::Value, E> {
-                Ok(KeyStr::Owned(v))
-            }
-            fn visit_borrowed_str<E: de::Error>(self, v: &'de str) -> Result<Self::Value, E> {
-                Ok(KeyStr::Borrowed(v.as_bytes()))
-            }
-            fn visit_str<E: de::Error>(self, v: &str) -> Result<Self::Value, E> {
-                Ok(KeyStr::Owned(v.as_bytes().to_vec()))
-            }
-            fn visit_string<E: de::Error>(self, v: String) -> Result<Self::Value, E> {
-                Ok(KeyStr::Owned(v.into_bytes()))
-            }
-        }
-        if readable_keys() {
-            deserializer.deserialize_str(KeyVisitor)
-        } else {
-            // serde_json hands map keys to `deserialize_bytes` without UTF-8 validation.
-            deserializer.deserialize_bytes(KeyVisitor)
-        }
     }
 }
 

@@ -1,22 +1,33 @@
-//! The fast path for rows in the shape the server sends.
+//! The fast path's cursor over text in the shape the server sends.
 //!
-//! serde_json first checks a row and hands over its text (the `RawValue` mechanism; see
-//! [`crate::row`]); this reader then walks that text once, with no visitor calls, reading
-//! exactly the members it expects. At the first thing it does not expect — an escape in
-//! a string, an unknown member, a float, a `type` that is not the row's, a missing item
-//! field — it gives up (`None`) and the row is decoded by the general serde decoder,
-//! which handles everything. Both decoders build the same row for any text the fast one
-//! accepts (tested in `tests` below and by property tests), so callers cannot tell which
-//! one ran.
+//! serde_json first checks the text and hands it over (the `RawValue` mechanism; see
+//! `decode.rs`); this reader then walks it once, with no visitor calls, reading exactly the
+//! members it expects. At the first thing it does not expect — an escape in a string, an
+//! unknown member, a float, a `type` that is not the row's, a missing item field — it gives
+//! up (`None`) and the row is decoded by the general serde decoder, which handles
+//! everything. Both decoders build the same row for any text the fast one accepts (tested
+//! in `decode.rs` and by property tests), so callers cannot tell which one ran.
 //!
 //! The text has been validated as JSON by serde_json already, but nothing here relies on
 //! that for safety: every access is bounds-checked and anything unexpected is a `None`.
 
-use crate::group_bys::{Entry, GroupBys};
-use crate::row::Row;
+use super::group_bys::{Entry, GroupBys};
 
-/// A cursor over the text of one row.
-pub(crate) struct Reader<'a> {
+/// Sizes learnt from the rows read so far in one page, so that the next row's buffers are
+/// allocated once at about the right size instead of growing.
+#[derive(Clone, Copy, Debug)]
+pub struct Hints {
+    /// Bytes of group-by keys and values in the previous row.
+    pub(crate) group_text: usize,
+}
+
+impl Default for Hints {
+    fn default() -> Self {
+        Self { group_text: 64 }
+    }
+}
+/// A cursor over the text of a page's rows.
+pub struct Reader<'a> {
     text: &'a str,
     pos: usize,
 }
@@ -27,7 +38,7 @@ fn is_space(byte: u8) -> bool {
 }
 
 impl<'a> Reader<'a> {
-    fn new(text: &'a str) -> Self {
+    pub(crate) fn new(text: &'a str) -> Self {
         Self { text, pos: 0 }
     }
 
@@ -198,8 +209,77 @@ impl<'a> Reader<'a> {
     }
 
     /// Only whitespace is left.
-    fn at_end(&mut self) -> bool {
+    pub(crate) fn at_end(&mut self) -> bool {
         self.peek().is_none()
+    }
+
+    /// Where the next value starts (after whitespace).
+    pub(crate) fn value_start(&mut self) -> Option<usize> {
+        self.peek()?;
+        Some(self.pos)
+    }
+
+    /// Go back to `pos` (a position this reader returned earlier).
+    pub(crate) fn rewind(&mut self, pos: usize) {
+        self.pos = pos;
+    }
+
+    /// The text from `start` to the current position.
+    pub(crate) fn since(&self, start: usize) -> Option<&'a str> {
+        self.text.get(start..self.pos)
+    }
+
+    /// Skip one value of any kind, escapes and nesting included, and return where it ends.
+    ///
+    /// The text was validated by serde_json, so this only has to find the end: strings are
+    /// skipped to their closing quote, objects and arrays by counting brackets outside
+    /// strings, and scalars up to the next delimiter.
+    pub(crate) fn skip_value(&mut self) -> Option<usize> {
+        let bytes = self.bytes();
+        let mut depth = 0usize;
+        loop {
+            let byte = self.peek()?;
+            match byte {
+                b'"' => self.skip_string()?,
+                b'{' | b'[' => {
+                    depth += 1;
+                    self.pos += 1;
+                }
+                b'}' | b']' => {
+                    depth = depth.checked_sub(1)?;
+                    self.pos += 1;
+                }
+                b',' | b':' if depth > 0 => self.pos += 1,
+                b',' | b':' => return None,
+                _ => {
+                    // A number or a literal: up to the next delimiter or whitespace.
+                    while let Some(&byte) = bytes.get(self.pos) {
+                        if matches!(byte, b',' | b':' | b'}' | b']' | b'"') || is_space(byte) {
+                            break;
+                        }
+                        self.pos += 1;
+                    }
+                }
+            }
+            if depth == 0 {
+                return Some(self.pos);
+            }
+        }
+    }
+
+    /// Skip a string, escapes included.
+    fn skip_string(&mut self) -> Option<()> {
+        self.eat(b'"')?;
+        loop {
+            let at = find_quote_or_backslash(self.bytes(), self.pos)?;
+            if self.bytes().get(at) == Some(&b'"') {
+                self.pos = at + 1;
+                return Some(());
+            }
+            // A backslash and the character it escapes (`\uXXXX` needs no more: its digits
+            // are never quotes or backslashes).
+            self.pos = at + 2;
+        }
     }
 
     /// A connections `group_bys` object (`{"client_service": ["web"], …}`, values also as
@@ -237,11 +317,12 @@ impl<'a> Reader<'a> {
     }
 
     /// A DNS `group_bys` list (`[{"key": …, "value": …}, …]`), or `null` (`None` inside).
-    pub(crate) fn group_by_list(&mut self) -> Option<Option<GroupBys>> {
+    pub(crate) fn group_by_list(&mut self, hints: &mut Hints) -> Option<Option<GroupBys>> {
         if self.eat_null() {
             return Some(None);
         }
-        let mut group_bys = GroupBys::sized_like_last_row(2);
+        // A little slack covers values a few bytes longer than the previous row's.
+        let mut group_bys = GroupBys::with_capacity(hints.group_text + 16, 2);
         if self.open(b'[', b']')? {
             loop {
                 let (key, value) = self.item(Self::str)?;
@@ -251,7 +332,7 @@ impl<'a> Reader<'a> {
                 }
             }
         }
-        group_bys.remember_row_size();
+        hints.group_text = group_bys.text_len();
         Some(Some(group_bys))
     }
 
@@ -350,139 +431,4 @@ fn find_quote_or_backslash(bytes: &[u8], from: usize) -> Option<usize> {
     tail.iter()
         .position(|&byte| byte == b'"' || byte == b'\\')
         .map(|offset| at + offset)
-}
-
-/// Decode a row in the common shape into `row` (which must be `R::default()`), or give
-/// up (`None`, leaving `row` partly written) to leave it to the general decoder.
-pub(crate) fn row<R: Row>(text: &str, row: &mut R) -> Option<()> {
-    let mut reader = Reader::new(text);
-    if reader.open(b'{', b'}')? {
-        loop {
-            match reader.key()? {
-                "attributes" => {
-                    if !reader.eat_null() {
-                        row.read_attributes_fast(&mut reader)?;
-                    }
-                }
-                "id" => {
-                    *row.id_mut() = if reader.eat_null() {
-                        None
-                    } else {
-                        Some(reader.str()?.to_owned())
-                    };
-                }
-                "type" => {
-                    // Another type is kept in `meta`: the general decoder does that.
-                    if !reader.eat_null() && reader.str()? != R::TYPE {
-                        return None;
-                    }
-                }
-                _ => return None,
-            }
-            if !reader.next(b'}')? {
-                break;
-            }
-        }
-    }
-    reader.at_end().then_some(())
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::row::decode_row_text;
-    use crate::{Connection, DnsRow};
-
-    const CONNECTION: &str = r#"{"attributes":{"group_bys":{"client_service":["web"],"server_service":["db","db-replica"],"client_team":"net"},"bytes_sent_by_client":120,"bytes_sent_by_server":-3,"rtt_micro_seconds":null,"tcp_timeouts":9223372036854775807,"tcp_resets":-9223372036854775808},"id":"web|db","type":"aggregated_connection"}"#;
-    const DNS: &str = r#"{"attributes":{"group_bys":[{"key":"network.dns_query","value":"a.example"},{"value":"x","key":"client_service"}],"metrics":[{"key":"dns_total_requests","value":12},{"key":"dns_responses.refused","value":2},{"key":"dns_timeouts","value":null}]},"id":"q","type":"aggregated_dns"}"#;
-
-    /// What the fast decoder makes of `text`.
-    fn fast<R: Row>(text: &str) -> Option<R> {
-        let mut place = R::default();
-        row(text, &mut place).map(|()| place)
-    }
-
-    /// The fast decoder accepts `text` and agrees with the general one.
-    fn agrees<R: Row + PartialEq + std::fmt::Debug>(text: &str) -> R {
-        let fast = fast::<R>(text).unwrap_or_else(|| panic!("fast path gave up on {text}"));
-        let general = decode_row_text::<R>(text).unwrap_or_else(|e| panic!("{e}: {text}"));
-        assert_eq!(fast, general, "{text}");
-        fast
-    }
-
-    /// The fast decoder leaves `text` to the general one.
-    fn gives_up<R: Row>(text: &str) {
-        assert!(fast::<R>(text).is_none(), "fast path accepted {text}");
-    }
-
-    #[test]
-    fn reads_the_common_shape_like_the_general_decoder() {
-        let row: Connection = agrees(CONNECTION);
-        assert_eq!(row.tcp_timeouts, Some(i64::MAX));
-        assert_eq!(row.tcp_resets, Some(i64::MIN));
-        assert_eq!(row.bytes_sent_by_server, Some(-3));
-        assert_eq!(
-            row.group_bys.values("server_service").collect::<Vec<_>>(),
-            ["db", "db-replica"]
-        );
-        let pretty = serde_json::to_string_pretty(
-            &serde_json::from_str::<serde_json::Value>(CONNECTION).unwrap_or_default(),
-        )
-        .unwrap_or_default();
-        assert_eq!(agrees::<Connection>(&pretty), row, "whitespace anywhere");
-
-        let dns: DnsRow = agrees(DNS);
-        assert_eq!(dns.group("client_service"), Some("x"));
-        assert_eq!(
-            dns.metrics.other.get("dns_responses.refused"),
-            Some(&Some(2))
-        );
-
-        for text in [
-            "{}",
-            r#"{"attributes":null,"id":null,"type":null}"#,
-            r#"{"attributes":{"group_bys":null,"tcp_resets":0},"id":"é|ü"}"#,
-            r#"{"attributes":{"group_bys":{},"tcp_resets":1,"tcp_resets":2}}"#,
-            r#"{"attributes":{"tcp_resets":1},"attributes":{"group_bys":{"a":[]}}}"#,
-        ] {
-            agrees::<Connection>(text);
-        }
-        for text in [
-            r#"{"attributes":{"group_bys":null,"metrics":null}}"#,
-            r#"{"attributes":{"group_bys":[],"metrics":[]},"id":"x"}"#,
-        ] {
-            agrees::<DnsRow>(text);
-        }
-    }
-
-    #[test]
-    fn leaves_anything_unusual_to_the_general_decoder() {
-        for text in [
-            r#"{"attributes":{"tcp_resets":1.0}}"#,
-            r#"{"attributes":{"tcp_resets":1e3}}"#,
-            r#"{"attributes":{"tcp_resets":-0}}"#,
-            r#"{"attributes":{"tcp_resets":9223372036854775808}}"#,
-            r#"{"attributes":{"tcp_resets":-9223372036854775809}}"#,
-            r#"{"attributes":{"tcp_resets":"1"}}"#,
-            r#"{"attributes":{"new_metric":1}}"#,
-            r#"{"attributes":{"group_bys":{"client_service":["a\"b"]}}}"#,
-            r#"{"attributes":{"group_bys":{"client_service":[null]}}}"#,
-            r#"{"attributes":[]}"#,
-            r#"{"id":"a\u00e9"}"#,
-            r#"{"type":"aggregated_dns"}"#,
-            r#"{"links":{}}"#,
-            r#"{} {}"#,
-            r#"{"attributes":{}"#,
-        ] {
-            gives_up::<Connection>(text);
-        }
-        for text in [
-            r#"{"attributes":{"metrics":[{"key":"dns_timeouts"}]}}"#,
-            r#"{"attributes":{"metrics":[{"key":"dns_timeouts","value":1,"unit":"n"}]}}"#,
-            r#"{"attributes":{"group_bys":[{"key":"a","value":1}]}}"#,
-            r#"{"attributes":{"sampled":true}}"#,
-        ] {
-            gives_up::<DnsRow>(text);
-        }
-    }
 }

@@ -9,14 +9,11 @@ use serde::de::{DeserializeSeed, IgnoredAny, MapAccess, SeqAccess, Visitor};
 use serde::ser::SerializeMap;
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
-use crate::connection::Metric;
-use crate::fast::Reader;
-use crate::group_bys::{GroupBys, KeyStr, StrRef};
-use crate::metric_key::DnsMetricKey;
-use crate::row::{OrNull, Row, deserialize_row, deserialize_row_in_place, serialize_row};
-
-/// The JSON:API resource type of a DNS row.
-pub const DNS_TYPE: &str = "aggregated_dns";
+use super::decode::{RowDecode, deserialize_row, deserialize_row_in_place, serialize_row};
+use super::group_bys::GroupBys;
+use super::metric_key::DnsMetricKey;
+use super::reader::{Hints, Reader};
+use super::text::{KeyStr, MetricValue, OrNull, StrRef};
 
 /// Aggregated DNS traffic of one group over the query window.
 ///
@@ -31,10 +28,10 @@ pub struct DnsRow {
     /// The metrics.
     pub metrics: DnsMetrics,
     /// Attributes this version does not know, exactly as the server sent them.
-    pub other: BTreeMap<String, serde_json::Value>,
+    pub extra_attributes: BTreeMap<String, serde_json::Value>,
     /// Members of the row object other than `attributes`, `id` and `type`, and `type`
     /// itself when it is not `aggregated_dns`.
-    pub meta: BTreeMap<String, serde_json::Value>,
+    pub extra_members: BTreeMap<String, serde_json::Value>,
 }
 
 impl DnsRow {
@@ -57,16 +54,16 @@ impl<'de> Deserialize<'de> for DnsRow {
     }
 }
 
-impl Row for DnsRow {
-    const TYPE: &'static str = DNS_TYPE;
+impl RowDecode for DnsRow {
+    const TYPE: &'static str = "aggregated_dns";
     const WHAT: &'static str = "an aggregated DNS row";
 
     fn id_mut(&mut self) -> &mut Option<String> {
         &mut self.id
     }
 
-    fn meta_mut(&mut self) -> &mut BTreeMap<String, serde_json::Value> {
-        &mut self.meta
+    fn extra_members_mut(&mut self) -> &mut BTreeMap<String, serde_json::Value> {
+        &mut self.extra_members
     }
 
     fn read_attributes<'de, A: MapAccess<'de>>(&mut self, mut map: A) -> Result<(), A::Error> {
@@ -75,22 +72,22 @@ impl Row for DnsRow {
                 b"group_bys" => map.next_value_seed(OrNull(GroupByList(&mut self.group_bys)))?,
                 b"metrics" => map.next_value_seed(OrNull(MetricList(&mut self.metrics)))?,
                 _ => {
-                    let other = key.to_str()?.to_owned();
-                    self.other.insert(other, map.next_value()?);
+                    let name = key.to_str()?.to_owned();
+                    self.extra_attributes.insert(name, map.next_value()?);
                 }
             }
         }
         Ok(())
     }
 
-    fn read_attributes_fast(&mut self, reader: &mut Reader<'_>) -> Option<()> {
+    fn read_attributes_fast(&mut self, reader: &mut Reader<'_>, hints: &mut Hints) -> Option<()> {
         if !reader.open(b'{', b'}')? {
             return Some(());
         }
         loop {
             match reader.key()? {
                 "group_bys" => {
-                    if let Some(group_bys) = reader.group_by_list()? {
+                    if let Some(group_bys) = reader.group_by_list(hints)? {
                         self.group_bys = group_bys;
                     }
                 }
@@ -102,7 +99,7 @@ impl Row for DnsRow {
                             match self.metrics.known_slot(key.as_bytes(), &mut guess) {
                                 Some(slot) => *slot = value,
                                 None => {
-                                    self.metrics.other.insert(key.to_owned(), value);
+                                    self.metrics.extra.insert(key.to_owned(), value);
                                 }
                             }
                             if !reader.next(b']')? {
@@ -146,7 +143,7 @@ impl Serialize for DnsRow {
                             value: value?,
                         })
                     })
-                    .chain(row.metrics.other.iter().filter_map(|(key, value)| {
+                    .chain(row.metrics.extra.iter().filter_map(|(key, value)| {
                         Some(Item {
                             key,
                             value: (*value)?,
@@ -160,7 +157,7 @@ impl Serialize for DnsRow {
                 if !metrics.is_empty() {
                     map.serialize_entry("metrics", &metrics)?;
                 }
-                for (key, value) in &row.other {
+                for (key, value) in &row.extra_attributes {
                     map.serialize_entry(key, value)?;
                 }
                 map.end()
@@ -170,15 +167,15 @@ impl Serialize for DnsRow {
             serializer,
             &AttributesOf(self),
             self.id.as_deref(),
-            &self.meta,
-            DNS_TYPE,
+            &self.extra_members,
+            Self::TYPE,
         )
     }
 }
 
 /// The metrics of one DNS row, one field per key the API documents.
 ///
-/// Keys this version does not know are kept in [`DnsMetrics::other`], never dropped. On
+/// Keys this version does not know are kept in [`DnsMetrics::extra`], never dropped. On
 /// the wire this is a list of `{"key": …, "value": …}` objects.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Hash)]
 pub struct DnsMetrics {
@@ -203,7 +200,7 @@ pub struct DnsMetrics {
     /// `dns_failure_latency_percentile` (not additive).
     pub failure_latency_percentile: Option<i64>,
     /// Metrics under keys this version does not know, by key.
-    pub other: BTreeMap<String, Option<i64>>,
+    pub extra: BTreeMap<String, Option<i64>>,
 }
 
 impl DnsMetrics {
@@ -242,7 +239,7 @@ impl DnsMetrics {
     }
 
     /// The known metrics in [`DnsMetricKey::KNOWN`] order.
-    fn known(&self) -> [Option<i64>; 10] {
+    pub(crate) fn known(&self) -> [Option<i64>; 10] {
         [
             self.total_requests,
             self.failures,
@@ -261,17 +258,17 @@ impl DnsMetrics {
     pub fn get(&self, key: &DnsMetricKey) -> Option<i64> {
         match DnsMetricKey::KNOWN.iter().position(|known| known == key) {
             Some(index) => self.known()[index],
-            None => self.other.get(key.as_str()).copied().flatten(),
+            None => self.extra.get(key.as_str()).copied().flatten(),
         }
     }
 
-    /// Set metric `key` to `value`; unknown keys go to [`DnsMetrics::other`].
+    /// Set metric `key` to `value`; unknown keys go to [`DnsMetrics::extra`].
     pub fn set(&mut self, key: DnsMetricKey, value: Option<i64>) {
         let index = DnsMetricKey::KNOWN.iter().position(|known| *known == key);
         match index.and_then(|index| self.known_mut().into_iter().nth(index)) {
             Some(slot) => *slot = value,
             None => {
-                self.other.insert(key.as_str().to_owned(), value);
+                self.extra.insert(key.as_str().to_owned(), value);
             }
         }
     }
@@ -280,7 +277,7 @@ impl DnsMetrics {
     pub fn iter(&self) -> impl Iterator<Item = (DnsMetricKey, i64)> + '_ {
         let known = DnsMetricKey::KNOWN.into_iter().zip(self.known());
         let other = self
-            .other
+            .extra
             .iter()
             .map(|(k, v)| (DnsMetricKey::Other(k.clone()), *v));
         known
@@ -297,7 +294,7 @@ impl Serialize for DnsMetrics {
         for (key, value) in DnsMetricKey::KNOWN.iter().zip(self.known()) {
             map.serialize_entry(key.as_str(), &value)?;
         }
-        for (key, value) in &self.other {
+        for (key, value) in &self.extra {
             map.serialize_entry(key, value)?;
         }
         map.end()
@@ -336,13 +333,13 @@ impl<'de> Visitor<'de> for GroupByList<'_> {
     }
 
     fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<(), A::Error> {
-        let mut group_bys = GroupBys::sized_like_last_row(seq.size_hint().unwrap_or(2));
+        let entries = seq.size_hint().unwrap_or(2);
+        let mut group_bys = GroupBys::with_capacity(32 * entries, entries);
         while let Some(item) = seq.next_element::<KeyValue<'de, StrRef<'de>>>()? {
             // An item without a key or value is kept under the empty string.
             let key = item.key.as_ref().map_or(Ok(""), KeyStr::to_str)?;
             group_bys.push(key, item.value.as_ref().map_or("", StrRef::as_str));
         }
-        group_bys.remember_row_size();
         *self.0 = group_bys;
         Ok(())
     }
@@ -377,20 +374,11 @@ impl<'de> Visitor<'de> for MetricList<'_> {
                 Some(slot) => *slot = value,
                 None => {
                     let key = item.key.as_ref().map_or(Ok(""), KeyStr::to_str)?;
-                    self.0.other.insert(key.to_owned(), value);
+                    self.0.extra.insert(key.to_owned(), value);
                 }
             }
         }
         Ok(())
-    }
-}
-
-/// A metric value read with [`Metric`].
-struct MetricValue(Option<i64>);
-
-impl<'de> Deserialize<'de> for MetricValue {
-    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        Metric.deserialize(deserializer).map(MetricValue)
     }
 }
 
@@ -444,10 +432,13 @@ mod tests {
         assert_eq!(row.metrics.total_requests, Some(12));
         assert_eq!(row.metrics.timeouts, None);
         assert_eq!(
-            row.metrics.other.get("dns_responses.refused"),
+            row.metrics.extra.get("dns_responses.refused"),
             Some(&Some(2))
         );
-        assert_eq!(row.other.get("sampled"), Some(&serde_json::json!(true)));
+        assert_eq!(
+            row.extra_attributes.get("sampled"),
+            Some(&serde_json::json!(true))
+        );
         let back = serde_json::to_value(&row).unwrap();
         let again: DnsRow = serde_json::from_value(back).unwrap();
         assert_eq!(again, row);

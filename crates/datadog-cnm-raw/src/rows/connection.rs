@@ -4,24 +4,21 @@
 //! A 7500-row page is 5–6 MB of JSON decoded into 7500 of these, so `cargo xtask codegen`
 //! swaps the generated row type for this one (progenitor `with_replacement`). serde_json
 //! checks each row and hands its text to a reader made for the shape the server sends
-//! (see `fast.rs`); the general decoder below takes any other row. Keys are matched as
+//! (see `reader.rs`); the general decoder takes any other row. Keys are matched as
 //! bytes in the order the server writes them, a row's group-by values live in one
 //! string, and every member this version does not know is kept rather than dropped. The
 //! facade re-exports the type, so a page is never converted.
 
 use std::collections::BTreeMap;
-use std::fmt;
 
-use serde::de::{self, DeserializeSeed, MapAccess, Visitor};
+use serde::de::MapAccess;
 use serde::ser::SerializeMap;
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
-use crate::fast::Reader;
-use crate::group_bys::{GroupBys, KeyStr};
-use crate::row::{Row, deserialize_row, deserialize_row_in_place, serialize_row};
-
-/// The JSON:API resource type of a connection row.
-pub const CONNECTION_TYPE: &str = "aggregated_connection";
+use super::decode::{RowDecode, deserialize_row, deserialize_row_in_place, serialize_row};
+use super::group_bys::GroupBys;
+use super::reader::{Hints, Reader};
+use super::text::{KeyStr, Metric};
 
 /// Declares the metrics once: the struct fields, their wire names, and their slots.
 macro_rules! connection {
@@ -41,11 +38,11 @@ macro_rules! connection {
             pub group_bys: GroupBys,
             $($(#[$doc])* pub $name: Option<i64>,)*
             /// Attributes this version does not know, exactly as the server sent them.
-            pub other: BTreeMap<String, serde_json::Value>,
+            pub extra_attributes: BTreeMap<String, serde_json::Value>,
             /// Members of the row object other than `attributes`, `id` and `type` (for
             /// example JSON:API `meta` or `links`), and `type` itself when it is not
             /// `aggregated_connection`.
-            pub meta: BTreeMap<String, serde_json::Value>,
+            pub extra_members: BTreeMap<String, serde_json::Value>,
         }
 
         impl Connection {
@@ -67,7 +64,7 @@ macro_rules! connection {
             }
 
             /// The field of metric number `index` (an index into [`Self::METRICS`]).
-            fn metric_slot(&mut self, index: usize) -> Option<&mut Option<i64>> {
+            pub(crate) fn metric_slot(&mut self, index: usize) -> Option<&mut Option<i64>> {
                 // A `match` on literal indices compiles to a jump table.
                 match index {
                     $($index => Some(&mut self.$name),)*
@@ -135,16 +132,16 @@ impl<'de> Deserialize<'de> for Connection {
     }
 }
 
-impl Row for Connection {
-    const TYPE: &'static str = CONNECTION_TYPE;
+impl RowDecode for Connection {
+    const TYPE: &'static str = "aggregated_connection";
     const WHAT: &'static str = "an aggregated connection";
 
     fn id_mut(&mut self) -> &mut Option<String> {
         &mut self.id
     }
 
-    fn meta_mut(&mut self) -> &mut BTreeMap<String, serde_json::Value> {
-        &mut self.meta
+    fn extra_members_mut(&mut self) -> &mut BTreeMap<String, serde_json::Value> {
+        &mut self.extra_members
     }
 
     fn read_attributes<'de, A: MapAccess<'de>>(&mut self, mut map: A) -> Result<(), A::Error> {
@@ -161,13 +158,13 @@ impl Row for Connection {
                 row.group_bys = map.next_value::<Option<GroupBys>>()?.unwrap_or_default();
             } else {
                 let key = KeyStr::Borrowed(key).to_str()?.to_owned();
-                row.other.insert(key, map.next_value()?);
+                row.extra_attributes.insert(key, map.next_value()?);
             }
         }
         Ok(())
     }
 
-    fn read_attributes_fast(&mut self, reader: &mut Reader<'_>) -> Option<()> {
+    fn read_attributes_fast(&mut self, reader: &mut Reader<'_>, _: &mut Hints) -> Option<()> {
         if !reader.open(b'{', b'}')? {
             return Some(());
         }
@@ -220,48 +217,6 @@ fn metric_index(key: &[u8], guess: usize) -> Option<usize> {
     }
 }
 
-/// An `int64` metric or `null`, read with a single dispatch (cheaper than `Option<i64>`,
-/// which peeks at the input twice).
-pub(crate) struct Metric;
-
-impl<'de> DeserializeSeed<'de> for Metric {
-    type Value = Option<i64>;
-
-    fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<Option<i64>, D::Error> {
-        deserializer.deserialize_any(self)
-    }
-}
-
-impl<'de> Visitor<'de> for Metric {
-    type Value = Option<i64>;
-
-    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("an int64 metric or null")
-    }
-
-    fn visit_i64<E: de::Error>(self, v: i64) -> Result<Option<i64>, E> {
-        Ok(Some(v))
-    }
-
-    fn visit_u64<E: de::Error>(self, v: u64) -> Result<Option<i64>, E> {
-        i64::try_from(v)
-            .map(Some)
-            .map_err(|_| E::invalid_value(de::Unexpected::Unsigned(v), &self))
-    }
-
-    fn visit_unit<E: de::Error>(self) -> Result<Option<i64>, E> {
-        Ok(None)
-    }
-
-    fn visit_none<E: de::Error>(self) -> Result<Option<i64>, E> {
-        Ok(None)
-    }
-
-    fn visit_some<D: Deserializer<'de>>(self, deserializer: D) -> Result<Option<i64>, D::Error> {
-        deserializer.deserialize_any(self)
-    }
-}
-
 impl Serialize for Connection {
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         struct AttributesOf<'a>(&'a Connection);
@@ -277,7 +232,7 @@ impl Serialize for Connection {
                         map.serialize_entry(name, &value)?;
                     }
                 }
-                for (key, value) in &row.other {
+                for (key, value) in &row.extra_attributes {
                     map.serialize_entry(key, value)?;
                 }
                 map.end()
@@ -287,8 +242,8 @@ impl Serialize for Connection {
             serializer,
             &AttributesOf(self),
             self.id.as_deref(),
-            &self.meta,
-            CONNECTION_TYPE,
+            &self.extra_members,
+            Self::TYPE,
         )
     }
 }
@@ -307,16 +262,22 @@ mod tests {
         assert_eq!(row.tcp_timeouts, Some(6));
         assert_eq!(row.rtt_micro_seconds, None);
         assert_eq!(row.group("client_service"), Some("web"));
-        assert_eq!(row.other.get("new_metric"), Some(&serde_json::json!(2)));
         assert_eq!(
-            row.meta.get("links"),
+            row.extra_attributes.get("new_metric"),
+            Some(&serde_json::json!(2))
+        );
+        assert_eq!(
+            row.extra_members.get("links"),
             Some(&serde_json::json!({"self": "/x"}))
         );
-        assert!(!row.meta.contains_key("type"));
+        assert!(!row.extra_members.contains_key("type"));
 
         let empty: Connection =
             serde_json::from_str(r#"{"attributes":null,"type":"other"}"#).unwrap();
-        assert_eq!(empty.meta.get("type"), Some(&serde_json::json!("other")));
+        assert_eq!(
+            empty.extra_members.get("type"),
+            Some(&serde_json::json!("other"))
+        );
 
         let back = serde_json::to_value(&row).unwrap();
         let again: Connection = serde_json::from_value(back).unwrap();

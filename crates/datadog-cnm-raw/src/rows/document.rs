@@ -1,0 +1,325 @@
+//! The response document of both operations, `{"data": [rows…]}`: the hand-written
+//! replacement of `SingleAggregatedConnectionResponseArray` and
+//! `SingleAggregatedDnsResponseArray`.
+//!
+//! It differs from what progenitor would generate in two ways. Members other than `data`
+//! (JSON:API `meta`, `links`, …) are kept instead of dropped. And from serde_json, the
+//! `data` array is handed over as text in one piece: the fast reader walks it row after
+//! row, and the vector of rows is sized once, from the array's length and the first row's.
+
+use std::collections::BTreeMap;
+use std::fmt;
+use std::marker::PhantomData;
+
+use serde::de::{self, DeserializeSeed, MapAccess, SeqAccess, Visitor};
+use serde::ser::SerializeMap;
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
+
+use super::connection::Connection;
+use super::decode::{GeneralRow, RowDecode, RowError, read_row};
+use super::dns::DnsRow;
+use super::reader::{Hints, Reader};
+use super::text::{KeyStr, RAW_TEXT, StrRef, without_position};
+
+/// A response document: the rows of its `data` array, and any other members the server
+/// sent.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Document<R> {
+    /// The rows, in the server's order.
+    pub data: Vec<R>,
+    /// Members of the document other than `data`, exactly as the server sent them.
+    pub extra_members: BTreeMap<String, serde_json::Value>,
+}
+
+impl<R> Default for Document<R> {
+    fn default() -> Self {
+        Self {
+            data: Vec::new(),
+            extra_members: BTreeMap::new(),
+        }
+    }
+}
+
+/// The response document of `GetAggregatedConnections`.
+pub type ConnectionsDocument = Document<Connection>;
+/// The response document of `GetAggregatedDns`.
+pub type DnsDocument = Document<DnsRow>;
+
+/// The most rows the API puts in a page: a size estimate above it is not trusted.
+const MAX_ROWS_HINT: usize = 7500;
+
+impl<R: Serialize> Serialize for Document<R> {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut map = serializer.serialize_map(None)?;
+        map.serialize_entry("data", &self.data)?;
+        for (key, value) in &self.extra_members {
+            map.serialize_entry(key, value)?;
+        }
+        map.end()
+    }
+}
+
+impl<'de, R: RowDecode + Deserialize<'de>> Deserialize<'de> for Document<R> {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        deserializer.deserialize_map(DocumentVisitor {
+            general: false,
+            rows: PhantomData,
+        })
+    }
+}
+
+/// A document read with the general decoder only, key by key (see `GeneralRow`).
+pub(crate) struct GeneralDocument<R>(pub(crate) PhantomData<R>);
+
+impl<'de, R: RowDecode + Deserialize<'de>> DeserializeSeed<'de> for GeneralDocument<R> {
+    type Value = Document<R>;
+
+    fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<Document<R>, D::Error> {
+        deserializer.deserialize_map(DocumentVisitor {
+            general: true,
+            rows: PhantomData,
+        })
+    }
+}
+
+struct DocumentVisitor<R> {
+    /// Read every row with the general decoder, key by key.
+    general: bool,
+    rows: PhantomData<R>,
+}
+
+impl<'de, R: RowDecode + Deserialize<'de>> Visitor<'de> for DocumentVisitor<R> {
+    type Value = Document<R>;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a response document with a `data` array")
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Document<R>, A::Error> {
+        let mut document = Document::default();
+        while let Some(key) = map.next_key::<KeyStr<'de>>()? {
+            if key.as_bytes() == b"data" {
+                document.data = if self.general {
+                    map.next_value_seed(GeneralRows(PhantomData))?
+                } else {
+                    map.next_value_seed(Data(PhantomData))?
+                };
+            } else {
+                let key = key.to_str()?.to_owned();
+                document.extra_members.insert(key, map.next_value()?);
+            }
+        }
+        Ok(document)
+    }
+}
+
+/// The `data` member: from serde_json as one piece of text, from anything else as a
+/// sequence of rows (or `null`).
+struct Data<R>(PhantomData<R>);
+
+impl<'de, R: RowDecode + Deserialize<'de>> DeserializeSeed<'de> for Data<R> {
+    type Value = Vec<R>;
+
+    fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<Vec<R>, D::Error> {
+        deserializer.deserialize_newtype_struct(RAW_TEXT, self)
+    }
+}
+
+impl<'de, R: RowDecode + Deserialize<'de>> Visitor<'de> for Data<R> {
+    type Value = Vec<R>;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("an array of rows")
+    }
+
+    fn visit_newtype_struct<D: Deserializer<'de>>(
+        self,
+        deserializer: D,
+    ) -> Result<Vec<R>, D::Error> {
+        deserializer.deserialize_option(self)
+    }
+
+    fn visit_none<E: de::Error>(self) -> Result<Vec<R>, E> {
+        Ok(Vec::new())
+    }
+
+    fn visit_unit<E: de::Error>(self) -> Result<Vec<R>, E> {
+        Ok(Vec::new())
+    }
+
+    fn visit_some<D: Deserializer<'de>>(self, deserializer: D) -> Result<Vec<R>, D::Error> {
+        deserializer.deserialize_seq(self)
+    }
+
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Vec<R>, A::Error> {
+        let mut rows = Vec::with_capacity(seq.size_hint().unwrap_or(0).min(MAX_ROWS_HINT));
+        while let Some(row) = seq.next_element()? {
+            rows.push(row);
+        }
+        Ok(rows)
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Vec<R>, A::Error> {
+        // serde_json hands the text over as a one-entry map: `{RAW_TEXT: text}`.
+        let first = map.next_key::<KeyStr<'de>>()?;
+        if first.as_ref().map(KeyStr::as_bytes) != Some(RAW_TEXT.as_bytes()) {
+            return Err(de::Error::invalid_type(de::Unexpected::Map, &self));
+        }
+        let text = map.next_value::<StrRef<'de>>()?;
+        rows_from_text(text.as_str()).map_err(de::Error::custom)
+    }
+}
+
+/// The rows of a `data` array's text (or of `null`): row after row on the fast path, each
+/// row the fast path leaves to the general decoder decoded from its own text.
+fn rows_from_text<R: RowDecode>(text: &str) -> Result<Vec<R>, String> {
+    match read_rows(text) {
+        Ok(rows) => Ok(rows),
+        Err(RowError::Invalid(message)) => Err(message),
+        // Not an array of objects laid out as this reader follows them: the general
+        // decoder reads the whole text, and explains what is wrong if anything is.
+        Err(RowError::Shape) => {
+            let mut deserializer = serde_json::Deserializer::from_str(text);
+            GeneralRows(PhantomData)
+                .deserialize(&mut deserializer)
+                .and_then(|rows| deserializer.end().map(|()| rows))
+                .map_err(|e| without_position(&e))
+        }
+    }
+}
+
+fn read_rows<R: RowDecode>(text: &str) -> Result<Vec<R>, RowError> {
+    let mut reader = Reader::new(text);
+    if reader.eat_null() {
+        return reader.at_end().then(Vec::new).ok_or(RowError::Shape);
+    }
+    if !reader.open(b'[', b']').ok_or(RowError::Shape)? {
+        return reader.at_end().then(Vec::new).ok_or(RowError::Shape);
+    }
+    let mut hints = Hints::default();
+    // The first row's length, against the array's, sizes the vector once: the rows of a
+    // page have the same members and similar group-by values.
+    let start = reader.value_start().ok_or(RowError::Shape)?;
+    let mut first = R::default();
+    read_row(&mut reader, &mut first, &mut hints)?;
+    let row_len = reader.since(start).map_or(1, str::len).max(1);
+    let mut rows = Vec::with_capacity((text.len() / row_len + 1).min(MAX_ROWS_HINT));
+    rows.push(first);
+    while reader.next(b']').ok_or(RowError::Shape)? {
+        // Each row is decoded where it stays, in the vector, rather than built elsewhere
+        // and moved in: rows are a few hundred bytes each.
+        rows.push(R::default());
+        if let Some(place) = rows.last_mut() {
+            read_row(&mut reader, place, &mut hints)?;
+        }
+    }
+    if !reader.at_end() {
+        return Err(RowError::Shape);
+    }
+    // An estimate far above what came back would pin memory for the page's lifetime.
+    if rows.capacity() > 2 * rows.len() + 16 {
+        rows.shrink_to_fit();
+    }
+    Ok(rows)
+}
+
+/// `data` read with the general decoder: `null` or an array of rows, each row key by key.
+struct GeneralRows<R>(PhantomData<R>);
+
+impl<'de, R: RowDecode> DeserializeSeed<'de> for GeneralRows<R> {
+    type Value = Vec<R>;
+
+    fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<Vec<R>, D::Error> {
+        deserializer.deserialize_option(self)
+    }
+}
+
+impl<'de, R: RowDecode> Visitor<'de> for GeneralRows<R> {
+    type Value = Vec<R>;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("an array of rows")
+    }
+
+    fn visit_none<E: de::Error>(self) -> Result<Vec<R>, E> {
+        Ok(Vec::new())
+    }
+
+    fn visit_unit<E: de::Error>(self) -> Result<Vec<R>, E> {
+        Ok(Vec::new())
+    }
+
+    fn visit_some<D: Deserializer<'de>>(self, deserializer: D) -> Result<Vec<R>, D::Error> {
+        deserializer.deserialize_seq(self)
+    }
+
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Vec<R>, A::Error> {
+        let mut rows = Vec::with_capacity(seq.size_hint().unwrap_or(0).min(MAX_ROWS_HINT));
+        while let Some(row) = seq.next_element_seed(GeneralRow(PhantomData))? {
+            rows.push(row);
+        }
+        Ok(rows)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reads_pages_on_the_fast_path_and_leaves_odd_rows_to_the_general_decoder() {
+        let text = r#"{"data":[
+            {"attributes":{"bytes_sent_by_client":1},"type":"aggregated_connection"},
+            {"attributes":{"bytes_sent_by_client":2,"new":"x"},"links":{"self":"/2"}},
+            {"attributes":{"bytes_sent_by_client":3}}
+        ],"meta":{"page":1}}"#;
+        let page: ConnectionsDocument = serde_json::from_str(text).unwrap();
+        let bytes: Vec<_> = page.data.iter().map(|r| r.bytes_sent_by_client).collect();
+        assert_eq!(bytes, [Some(1), Some(2), Some(3)]);
+        assert_eq!(
+            page.data[1].extra_attributes.get("new"),
+            Some(&serde_json::json!("x"))
+        );
+        assert_eq!(
+            page.extra_members.get("meta"),
+            Some(&serde_json::json!({"page": 1}))
+        );
+        let again: ConnectionsDocument =
+            serde_json::from_value(serde_json::to_value(&page).unwrap()).unwrap();
+        assert_eq!(again, page);
+    }
+
+    #[test]
+    fn empty_and_null_data_are_no_rows_and_other_shapes_are_errors() {
+        for text in [
+            r#"{"data":[]}"#,
+            r#"{"data":null}"#,
+            r#"{"data": [ ] }"#,
+            "{}",
+        ] {
+            let page: DnsDocument = serde_json::from_str(text).unwrap();
+            assert!(page.data.is_empty(), "{text}");
+        }
+        for (text, message) in [
+            (
+                r#"{"data":{}}"#,
+                "invalid type: map, expected an array of rows",
+            ),
+            (
+                r#"{"data":5}"#,
+                "invalid type: integer `5`, expected an array of rows",
+            ),
+            (
+                r#"{"data":[5]}"#,
+                "invalid type: integer `5`, expected an aggregated DNS row",
+            ),
+            (
+                r#"{"data":[{"attributes":{"metrics":[{"key":"dns_timeouts","value":1.5}]}}]}"#,
+                "invalid type: floating point `1.5`, expected an int64 metric or null",
+            ),
+        ] {
+            let error = serde_json::from_str::<DnsDocument>(text).unwrap_err();
+            assert!(error.to_string().starts_with(message), "{text}: {error}");
+        }
+    }
+}
