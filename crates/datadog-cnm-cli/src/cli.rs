@@ -1,4 +1,4 @@
-//! The command line (DESIGN §8): global flags, commands and their flags.
+//! The command line: global flags, commands and their flags.
 
 use std::net::SocketAddr;
 use std::str::FromStr;

@@ -1,4 +1,4 @@
-//! Exit codes (DESIGN §8) and how failures are told on stderr.
+//! Exit codes and how failures are told on stderr.
 //!
 //! 0 ok · 2 invalid usage or input (no request sent) · 3 authentication or permission
 //! (401/403) · 4 rate limited after retries · 5 other API error · 6 network or timeout ·

@@ -1,7 +1,7 @@
 //! `ddcnm`: Datadog Cloud Network Monitoring aggregates from a terminal.
 //!
-//! Commands, flags, environment, output formats and exit codes follow DESIGN §8; see
-//! `ddcnm --help` and the crate README.
+//! Commands, flags, environment, output formats and exit codes are described by
+//! `ddcnm --help` and the crate README; `ARCHITECTURE.md` says where each lives.
 
 mod cli;
 mod commands;

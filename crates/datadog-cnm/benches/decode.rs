@@ -24,6 +24,10 @@ use std::hint::black_box;
 use criterion::{BatchSize, Criterion, Throughput, criterion_group, criterion_main};
 use serde::Deserialize;
 
+/// The allocator `ddcnm` uses (see `decode_ratio`).
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 /// The wire format as a plain derive would model it (connections).
 #[derive(Deserialize)]
 #[allow(dead_code)]

@@ -8,6 +8,10 @@ use criterion::{Criterion, criterion_group, criterion_main};
 use datadog_cnm::{Client, Window};
 use datadog_cnm_mock::MockServer;
 
+/// The allocator `ddcnm` uses (see `decode_ratio`).
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn bench(c: &mut Criterion) {
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)

@@ -227,12 +227,12 @@ impl DnsMetrics {
     /// previous one (`guess`, advanced here) is tried first: one comparison per item, and
     /// no allocation for known keys.
     fn known_slot(&mut self, key: &[u8], guess: &mut usize) -> Option<&mut Option<i64>> {
-        let known = &DnsMetricKey::KNOWN;
+        let known = &DnsMetricKey::KNOWN_NAMES;
         let index = match known.get(*guess) {
-            Some(candidate) if candidate.as_str().as_bytes() == key => *guess,
+            Some(candidate) if candidate.as_bytes() == key => *guess,
             _ => known
                 .iter()
-                .position(|candidate| candidate.as_str().as_bytes() == key)?,
+                .position(|candidate| candidate.as_bytes() == key)?,
         };
         *guess = index + 1;
         self.known_mut().into_iter().nth(index)

@@ -3,9 +3,8 @@
 //! `SingleAggregatedDnsResponseArray`.
 //!
 //! It differs from what progenitor would generate in two ways. Members other than `data`
-//! (JSON:API `meta`, `links`, …) are kept instead of dropped. And from serde_json, the
-//! `data` array is handed over as text in one piece: the fast reader walks it row after
-//! row, and the vector of rows is sized once, from the array's length and the first row's.
+//! (JSON:API `meta`, `links`, …) are kept instead of dropped. And rows are decoded in
+//! place, in the page's vector, each with the buffer sizes learnt from the rows before it.
 
 use std::collections::BTreeMap;
 use std::fmt;
@@ -16,10 +15,10 @@ use serde::ser::SerializeMap;
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 use super::connection::Connection;
-use super::decode::{GeneralRow, RowDecode, RowError, read_row};
+use super::decode::{GeneralRow, RowDecode, RowInPlace};
 use super::dns::DnsRow;
-use super::reader::{Hints, Reader};
-use super::text::{KeyStr, RAW_TEXT, StrRef, without_position};
+use super::reader::Hints;
+use super::text::KeyStr;
 
 /// A response document: the rows of its `data` array, and any other members the server
 /// sent.
@@ -45,7 +44,10 @@ pub type ConnectionsDocument = Document<Connection>;
 /// The response document of `GetAggregatedDns`.
 pub type DnsDocument = Document<DnsRow>;
 
-/// The most rows the API puts in a page: a size estimate above it is not trusted.
+/// The most rows the API puts in a page. Without a size hint from the input (serde_json
+/// gives none), a page's vector starts with room for that many, and the room its rows
+/// did not use is given back: growing it row by row would copy megabytes, and under
+/// glibc's allocator also fault fresh pages in each time.
 const MAX_ROWS_HINT: usize = 7500;
 
 impl<R: Serialize> Serialize for Document<R> {
@@ -59,7 +61,7 @@ impl<R: Serialize> Serialize for Document<R> {
     }
 }
 
-impl<'de, R: RowDecode + Deserialize<'de>> Deserialize<'de> for Document<R> {
+impl<'de, R: RowDecode> Deserialize<'de> for Document<R> {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
         deserializer.deserialize_map(DocumentVisitor {
             general: false,
@@ -71,7 +73,7 @@ impl<'de, R: RowDecode + Deserialize<'de>> Deserialize<'de> for Document<R> {
 /// A document read with the general decoder only, key by key (see `GeneralRow`).
 pub(crate) struct GeneralDocument<R>(pub(crate) PhantomData<R>);
 
-impl<'de, R: RowDecode + Deserialize<'de>> DeserializeSeed<'de> for GeneralDocument<R> {
+impl<'de, R: RowDecode> DeserializeSeed<'de> for GeneralDocument<R> {
     type Value = Document<R>;
 
     fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<Document<R>, D::Error> {
@@ -88,7 +90,7 @@ struct DocumentVisitor<R> {
     rows: PhantomData<R>,
 }
 
-impl<'de, R: RowDecode + Deserialize<'de>> Visitor<'de> for DocumentVisitor<R> {
+impl<'de, R: RowDecode> Visitor<'de> for DocumentVisitor<R> {
     type Value = Document<R>;
 
     fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -113,30 +115,22 @@ impl<'de, R: RowDecode + Deserialize<'de>> Visitor<'de> for DocumentVisitor<R> {
     }
 }
 
-/// The `data` member: from serde_json as one piece of text, from anything else as a
-/// sequence of rows (or `null`).
+/// The `data` member: `null`, or an array of rows decoded in place.
 struct Data<R>(PhantomData<R>);
 
-impl<'de, R: RowDecode + Deserialize<'de>> DeserializeSeed<'de> for Data<R> {
+impl<'de, R: RowDecode> DeserializeSeed<'de> for Data<R> {
     type Value = Vec<R>;
 
     fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<Vec<R>, D::Error> {
-        deserializer.deserialize_newtype_struct(RAW_TEXT, self)
+        deserializer.deserialize_option(self)
     }
 }
 
-impl<'de, R: RowDecode + Deserialize<'de>> Visitor<'de> for Data<R> {
+impl<'de, R: RowDecode> Visitor<'de> for Data<R> {
     type Value = Vec<R>;
 
     fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str("an array of rows")
-    }
-
-    fn visit_newtype_struct<D: Deserializer<'de>>(
-        self,
-        deserializer: D,
-    ) -> Result<Vec<R>, D::Error> {
-        deserializer.deserialize_option(self)
     }
 
     fn visit_none<E: de::Error>(self) -> Result<Vec<R>, E> {
@@ -152,75 +146,34 @@ impl<'de, R: RowDecode + Deserialize<'de>> Visitor<'de> for Data<R> {
     }
 
     fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Vec<R>, A::Error> {
-        let mut rows = Vec::with_capacity(seq.size_hint().unwrap_or(0).min(MAX_ROWS_HINT));
-        while let Some(row) = seq.next_element()? {
-            rows.push(row);
+        let hint = seq.size_hint().unwrap_or(MAX_ROWS_HINT).min(MAX_ROWS_HINT);
+        // One more than the hint: the place for a next row that turns out not to exist.
+        let mut rows: Vec<R> = Vec::with_capacity(hint + 1);
+        let mut hints = Hints::default();
+        // Each row is decoded where it stays, in the vector, rather than built elsewhere
+        // and moved in: rows are a few hundred bytes each.
+        loop {
+            rows.push(R::default());
+            let decoded = match rows.last_mut() {
+                Some(place) => seq
+                    .next_element_seed(RowInPlace {
+                        place,
+                        hints: &mut hints,
+                    })?
+                    .is_some(),
+                None => false,
+            };
+            if !decoded {
+                rows.pop();
+                break;
+            }
+        }
+        // A page smaller than the room it was given holds on to memory: give that back.
+        if rows.capacity() > 2 * rows.len() + 16 {
+            rows.shrink_to_fit();
         }
         Ok(rows)
     }
-
-    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Vec<R>, A::Error> {
-        // serde_json hands the text over as a one-entry map: `{RAW_TEXT: text}`.
-        let first = map.next_key::<KeyStr<'de>>()?;
-        if first.as_ref().map(KeyStr::as_bytes) != Some(RAW_TEXT.as_bytes()) {
-            return Err(de::Error::invalid_type(de::Unexpected::Map, &self));
-        }
-        let text = map.next_value::<StrRef<'de>>()?;
-        rows_from_text(text.as_str()).map_err(de::Error::custom)
-    }
-}
-
-/// The rows of a `data` array's text (or of `null`): row after row on the fast path, each
-/// row the fast path leaves to the general decoder decoded from its own text.
-fn rows_from_text<R: RowDecode>(text: &str) -> Result<Vec<R>, String> {
-    match read_rows(text) {
-        Ok(rows) => Ok(rows),
-        Err(RowError::Invalid(message)) => Err(message),
-        // Not an array of objects laid out as this reader follows them: the general
-        // decoder reads the whole text, and explains what is wrong if anything is.
-        Err(RowError::Shape) => {
-            let mut deserializer = serde_json::Deserializer::from_str(text);
-            GeneralRows(PhantomData)
-                .deserialize(&mut deserializer)
-                .and_then(|rows| deserializer.end().map(|()| rows))
-                .map_err(|e| without_position(&e))
-        }
-    }
-}
-
-fn read_rows<R: RowDecode>(text: &str) -> Result<Vec<R>, RowError> {
-    let mut reader = Reader::new(text);
-    if reader.eat_null() {
-        return reader.at_end().then(Vec::new).ok_or(RowError::Shape);
-    }
-    if !reader.open(b'[', b']').ok_or(RowError::Shape)? {
-        return reader.at_end().then(Vec::new).ok_or(RowError::Shape);
-    }
-    let mut hints = Hints::default();
-    // The first row's length, against the array's, sizes the vector once: the rows of a
-    // page have the same members and similar group-by values.
-    let start = reader.value_start().ok_or(RowError::Shape)?;
-    let mut first = R::default();
-    read_row(&mut reader, &mut first, &mut hints)?;
-    let row_len = reader.since(start).map_or(1, str::len).max(1);
-    let mut rows = Vec::with_capacity((text.len() / row_len + 1).min(MAX_ROWS_HINT));
-    rows.push(first);
-    while reader.next(b']').ok_or(RowError::Shape)? {
-        // Each row is decoded where it stays, in the vector, rather than built elsewhere
-        // and moved in: rows are a few hundred bytes each.
-        rows.push(R::default());
-        if let Some(place) = rows.last_mut() {
-            read_row(&mut reader, place, &mut hints)?;
-        }
-    }
-    if !reader.at_end() {
-        return Err(RowError::Shape);
-    }
-    // An estimate far above what came back would pin memory for the page's lifetime.
-    if rows.capacity() > 2 * rows.len() + 16 {
-        rows.shrink_to_fit();
-    }
-    Ok(rows)
 }
 
 /// `data` read with the general decoder: `null` or an array of rows, each row key by key.

@@ -14,7 +14,8 @@
 use super::group_bys::{Entry, GroupBys};
 
 /// Sizes learnt from the rows read so far in one page, so that the next row's buffers are
-/// allocated once at about the right size instead of growing.
+/// allocated once at about the right size instead of growing. Passed from row to row by
+/// the page's decoder: nothing is remembered between pages.
 #[derive(Clone, Copy, Debug)]
 pub struct Hints {
     /// Bytes of group-by keys and values in the previous row.
@@ -26,7 +27,7 @@ impl Default for Hints {
         Self { group_text: 64 }
     }
 }
-/// A cursor over the text of a page's rows.
+/// A cursor over the text of one row.
 pub struct Reader<'a> {
     text: &'a str,
     pos: usize,
@@ -213,75 +214,6 @@ impl<'a> Reader<'a> {
         self.peek().is_none()
     }
 
-    /// Where the next value starts (after whitespace).
-    pub(crate) fn value_start(&mut self) -> Option<usize> {
-        self.peek()?;
-        Some(self.pos)
-    }
-
-    /// Go back to `pos` (a position this reader returned earlier).
-    pub(crate) fn rewind(&mut self, pos: usize) {
-        self.pos = pos;
-    }
-
-    /// The text from `start` to the current position.
-    pub(crate) fn since(&self, start: usize) -> Option<&'a str> {
-        self.text.get(start..self.pos)
-    }
-
-    /// Skip one value of any kind, escapes and nesting included, and return where it ends.
-    ///
-    /// The text was validated by serde_json, so this only has to find the end: strings are
-    /// skipped to their closing quote, objects and arrays by counting brackets outside
-    /// strings, and scalars up to the next delimiter.
-    pub(crate) fn skip_value(&mut self) -> Option<usize> {
-        let bytes = self.bytes();
-        let mut depth = 0usize;
-        loop {
-            let byte = self.peek()?;
-            match byte {
-                b'"' => self.skip_string()?,
-                b'{' | b'[' => {
-                    depth += 1;
-                    self.pos += 1;
-                }
-                b'}' | b']' => {
-                    depth = depth.checked_sub(1)?;
-                    self.pos += 1;
-                }
-                b',' | b':' if depth > 0 => self.pos += 1,
-                b',' | b':' => return None,
-                _ => {
-                    // A number or a literal: up to the next delimiter or whitespace.
-                    while let Some(&byte) = bytes.get(self.pos) {
-                        if matches!(byte, b',' | b':' | b'}' | b']' | b'"') || is_space(byte) {
-                            break;
-                        }
-                        self.pos += 1;
-                    }
-                }
-            }
-            if depth == 0 {
-                return Some(self.pos);
-            }
-        }
-    }
-
-    /// Skip a string, escapes included.
-    fn skip_string(&mut self) -> Option<()> {
-        self.eat(b'"')?;
-        loop {
-            let at = find_quote_or_backslash(self.bytes(), self.pos)?;
-            if self.bytes().get(at) == Some(&b'"') {
-                self.pos = at + 1;
-                return Some(());
-            }
-            // A backslash and the character it escapes (`\uXXXX` needs no more: its digits
-            // are never quotes or backslashes).
-            self.pos = at + 2;
-        }
-    }
-
     /// A connections `group_bys` object (`{"client_service": ["web"], …}`, values also as
     /// single strings) or `null`.
     pub(crate) fn group_by_map(&mut self) -> Option<GroupBys> {
@@ -343,16 +275,29 @@ impl<'a> Reader<'a> {
         value: impl Fn(&mut Self) -> Option<V>,
     ) -> Option<(&'a str, V)> {
         let (mut key, mut read) = (None, None);
-        if self.open(b'{', b'}')? {
-            loop {
-                match self.key()? {
-                    "key" => key = Some(self.str()?),
-                    "value" => read = Some(value(self)?),
-                    _ => return None,
-                }
-                if !self.next(b'}')? {
-                    break;
-                }
+        if !self.open(b'{', b'}')? {
+            return None;
+        }
+        // The layout the server writes, `{"key":…,"value":…}`, is compared in place.
+        if self.member_is("\"key\":") {
+            key = Some(self.str()?);
+            if !self.next(b'}')? {
+                return None;
+            }
+            if self.member_is("\"value\":") {
+                let read = value(self)?;
+                return (!self.next(b'}')?).then_some((key?, read));
+            }
+        }
+        // Any other order: member by member.
+        loop {
+            match self.key()? {
+                "key" => key = Some(self.str()?),
+                "value" => read = Some(value(self)?),
+                _ => return None,
+            }
+            if !self.next(b'}')? {
+                break;
             }
         }
         Some((key?, read?))
