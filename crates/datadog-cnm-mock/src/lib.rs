@@ -113,6 +113,7 @@
 
 mod aggregate;
 mod dataset;
+mod endpoint;
 mod error;
 mod faults;
 mod handler;
@@ -128,17 +129,19 @@ mod stats;
 mod topology;
 
 pub use dataset::Dataset;
+pub use endpoint::Endpoint;
 pub use error::ApiError;
-pub use faults::Fault;
+pub use faults::{CustomResponse, Fault, FaultRule, Target};
 pub use server::{
-    DEFAULT_RATE_LIMIT, DEFAULT_RATE_LIMIT_PERIOD, DEFAULT_SEED, MockServer, MockServerBuilder,
+    DEFAULT_IDLE_TIMEOUT, DEFAULT_RATE_LIMIT, DEFAULT_RATE_LIMIT_PERIOD, DEFAULT_SEED, MockServer,
+    MockServerBuilder,
 };
 pub use stats::{MockStats, RecordedRequest};
 
 /// Path of the aggregated connections endpoint: `/api/v2/network/connections/aggregate`.
-pub const CONNECTIONS_PATH: &str = handler::CONNECTIONS_PATH;
+pub const CONNECTIONS_PATH: &str = endpoint::CONNECTIONS_PATH;
 /// Path of the aggregated DNS endpoint: `/api/v2/network/dns/aggregate`.
-pub const DNS_PATH: &str = handler::DNS_PATH;
+pub const DNS_PATH: &str = endpoint::DNS_PATH;
 /// The largest `limit` the API accepts.
 pub const MAX_LIMIT: u32 = 7_500;
 /// The name sent in `X-RateLimit-Name`.
