@@ -1,6 +1,6 @@
 //! Rate limiting, every fault knob, latency, the request log and shutdown.
 
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use datadog_cnm_mock::{Fault, MockServer, MockStats};
 
@@ -90,7 +90,9 @@ async fn rate_limit_answers_429_after_n_requests_with_a_countdown_in_reset() -> 
     Ok(())
 }
 
-#[tokio::test]
+/// Paused time: periods are aligned to the wall clock, and on the real clock the two requests
+/// could straddle a period's end.
+#[tokio::test(start_paused = true)]
 async fn without_a_configured_limit_the_headers_still_count_down() -> TestResult {
     let server = MockServer::start().await?;
     let first = get(&server, CONNECTIONS, "limit=1").await?.rate_limit()?;
@@ -229,7 +231,7 @@ async fn html_and_retry_after_faults_look_like_a_proxy() -> TestResult {
     Ok(())
 }
 
-#[tokio::test]
+#[tokio::test(start_paused = true)]
 async fn delay_fault_and_latency_hold_the_response() -> TestResult {
     let server = MockServer::start().await?;
     server.inject(Fault::Delay {
@@ -263,10 +265,10 @@ async fn delay_fault_and_latency_hold_the_response() -> TestResult {
         .latency(Duration::from_millis(150))
         .start()
         .await?;
-    let started = Instant::now();
+    let started = tokio::time::Instant::now();
     let reply = get_with(&slow, DNS, "", &[]).await?;
     assert_eq!(reply.status, 403, "latency applies to every response");
-    assert!(started.elapsed() >= Duration::from_millis(150));
+    assert_eq!(started.elapsed(), Duration::from_millis(150));
     Ok(())
 }
 
@@ -324,7 +326,8 @@ async fn refuses_connections(addr: std::net::SocketAddr) -> bool {
     false
 }
 
-#[tokio::test]
+/// Paused time: the polling for the dropped server's close takes no real time.
+#[tokio::test(start_paused = true)]
 async fn shutdown_and_drop_stop_the_server() -> TestResult {
     let server = MockServer::start().await?;
     let addr = server.addr();
