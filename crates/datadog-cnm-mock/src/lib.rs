@@ -167,11 +167,18 @@
 //! virtual durations. This works with the real loopback sockets the server uses, as long as the
 //! test, the client and the server run on the test's runtime (`start_paused` requires a
 //! current-thread one): the paused clock only jumps to the next timer when every task is
-//! waiting, the runtime first polls the sockets without blocking, and loopback has delivered a
-//! write to the peer's socket by the time it returns, so I/O in flight is never taken for
-//! idleness. Timers on both sides advance the clock, in deadline order: a client timeout
-//! shorter than a server delay fires at its exact deadline, and a server idle timeout closes
-//! connections during a long `sleep` in the test (pooled clients notice and reconnect).
+//! waiting; before it does, the runtime polls the sockets without blocking and any readiness
+//! it finds cancels the jump; and loopback has delivered a write to the peer's socket by the
+//! time it returns. So I/O in flight is never taken for idleness. Timers on both sides advance
+//! the clock, in deadline order: a client timeout shorter than a server delay fires at its exact
+//! deadline, and a server idle timeout closes connections during a long `sleep` in the test
+//! (pooled clients notice and reconnect).
+//!
+//! A client outside the runtime (a plain thread, another runtime, a child process) does not
+//! hold the paused clock: while it works the runtime sees only its timers and jumps to the next
+//! one, so the idle timeout can close its connection before its request is sent. Run such a
+//! client on `tokio::task::spawn_blocking` (Tokio does not auto-advance while a blocking task
+//! runs) or keep real time for that test.
 //! Wall-clock fields ([`RecordedRequest::at`], the data's default window) do not pause.
 //!
 //! # Stats and the request log

@@ -2,11 +2,12 @@
 //! and the server share the test's current-thread runtime (`start_paused` needs one).
 //!
 //! The paused clock moves only when every task waits and a timer is pending: it then jumps to
-//! the earliest timer. Before that the runtime polls the sockets without blocking, and a write
-//! on loopback has already reached the peer's socket when it returns, so an exchange in
-//! progress is never mistaken for idleness: requests, responses and closes go through at the
-//! same virtual instant, and only the timers (latency, delays, the idle timeout, the client's
-//! own timeouts and sleeps) move the clock, deterministically.
+//! the earliest timer. Before that the runtime polls the sockets without blocking, and a
+//! readiness found then wakes a task, which cancels the jump; a write on loopback has already
+//! reached the peer's socket when it returns, so an exchange in progress is never mistaken for
+//! idleness: requests, responses and closes go through at the same virtual instant, and only
+//! the timers (latency, delays, the idle timeout, the client's own timeouts and sleeps) move
+//! the clock, deterministically. A client outside the runtime is another matter (last test).
 
 use std::time::{Duration, Instant as RealInstant};
 
@@ -191,5 +192,54 @@ async fn latency_applies_to_requests_that_are_not_http_too() -> TestResult {
     stream.read_to_string(&mut response).await?;
     assert!(response.starts_with("HTTP/1.1 400 "), "{response}");
     assert_eq!(t0.elapsed(), Duration::from_secs(2));
+    Ok(())
+}
+
+/// What does not hold the paused clock: a client outside the runtime (a plain thread, another
+/// runtime, a child process). The runtime sees nothing to do but its timers and jumps to the
+/// next one, here the idle timeout, while the client has not even sent its request. A client
+/// on `spawn_blocking` does hold it: Tokio does not auto-advance while a blocking task runs.
+#[tokio::test(start_paused = true)]
+async fn a_client_outside_the_runtime_does_not_hold_the_clock_unless_on_spawn_blocking()
+-> TestResult {
+    use std::io::{Read, Write};
+
+    let server = MockServer::start().await?;
+    let addr = server.addr();
+
+    let t0 = Instant::now();
+    let (tx, rx) = tokio::sync::oneshot::channel();
+    std::thread::spawn(move || {
+        let read = (|| {
+            let mut stream = std::net::TcpStream::connect(addr)?;
+            // Only a guard: the close comes at once in real time.
+            stream.set_read_timeout(Some(REAL_BUDGET))?;
+            stream.read(&mut [0u8; 1])
+        })();
+        tx.send(read.map_err(|e| e.to_string())).ok();
+    });
+    assert_eq!(rx.await?, Ok(0), "closed for idleness");
+    assert_eq!(t0.elapsed(), Duration::from_secs(5));
+
+    let t1 = Instant::now();
+    let response = tokio::task::spawn_blocking(move || -> std::io::Result<String> {
+        let mut stream = std::net::TcpStream::connect(addr)?;
+        stream.set_read_timeout(Some(REAL_BUDGET))?;
+        // A client busy in real time before it sends its request.
+        std::thread::sleep(Duration::from_millis(50));
+        let request = format!(
+            "GET {DNS}?limit=1 HTTP/1.1\r\nhost: mock\r\nconnection: close\r\n\
+             {}: {}\r\n{}: {}\r\n\r\n",
+            KEYS[0].0, KEYS[0].1, KEYS[1].0, KEYS[1].1
+        );
+        stream.write_all(request.as_bytes())?;
+        let mut response = String::new();
+        stream.read_to_string(&mut response)?;
+        Ok(response)
+    })
+    .await??;
+    assert!(response.starts_with("HTTP/1.1 200 OK\r\n"), "{response}");
+    assert_eq!(t1.elapsed(), Duration::ZERO);
+    assert_eq!(server.stats().ok, 1);
     Ok(())
 }
