@@ -232,7 +232,9 @@ impl CustomResponse {
     }
 
     /// Like [`truncate_after`](Self::truncate_after), but resets the connection (RST) after
-    /// the first `bytes` bytes of body: a reset in the middle of the body.
+    /// the first `bytes` bytes of body: a reset in the middle of the body. The client reads the
+    /// bytes that reached it before the reset: all of them for a body that fits the loopback
+    /// buffers (hundreds of kilobytes), possibly fewer beyond.
     pub fn reset_after(mut self, bytes: usize) -> Self {
         self.cut = Some(Cut {
             after: bytes,

@@ -89,8 +89,9 @@ pub(crate) async fn serve(
             Delivery::Cut { after, reset } => {
                 let written = write_cut(&mut stream, &response, after).await;
                 if reset {
-                    // Whatever was written is in the kernel's buffer; the RST discards
-                    // what the peer has not read yet only on its side, after delivery.
+                    // On loopback the bytes written have normally reached the peer already;
+                    // any still queued (a large body, a full receive window) are dropped
+                    // with the RST.
                     set_reset(&stream);
                 } else if written.is_ok() {
                     stream.shutdown().await.ok();
