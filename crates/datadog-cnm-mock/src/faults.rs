@@ -468,6 +468,11 @@ impl FaultQueue {
         (number, applied)
     }
 
+    /// Requests numbered so far.
+    pub(crate) fn received(&self) -> u64 {
+        self.lock().received
+    }
+
     fn lock(&self) -> std::sync::MutexGuard<'_, State> {
         self.0
             .lock()

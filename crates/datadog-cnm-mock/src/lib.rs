@@ -188,7 +188,8 @@
 //! rate-limit period, to check that a client stays under a limit. [`MockServer::requests`]
 //! lists each request in arrival order with its number, arrival time, method, path, endpoint,
 //! query, which credentials it carried (never their values), the fault applied and the status
-//! sent.
+//! sent; a request appears there once answered. [`MockServer::requests_received`] counts
+//! requests as they are read, those still waiting on latency or a delay included.
 //!
 //! # Without a server
 //!

@@ -94,6 +94,13 @@ impl MockServer {
         }
     }
 
+    /// How many requests the server has read so far, including those still in progress
+    /// (waiting on latency or a delay, which [`requests`](Self::requests) and
+    /// [`stats`](Self::stats) do not show yet): the number the last one got.
+    pub fn requests_received(&self) -> u64 {
+        self.shared.faults.received()
+    }
+
     /// The requests answered so far (a request still waiting on latency or a delay is not
     /// there yet), in the order they arrived, by [`number`](RecordedRequest::number); the most
     /// recent 10 000. Never holds key or token values.
