@@ -4,8 +4,9 @@ use std::fmt;
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use crate::aggregate;
+use crate::endpoint::Endpoint;
 use crate::error::ApiError;
-use crate::params::{self, Endpoint};
+use crate::params;
 use crate::topology::Topology;
 
 /// The synthetic network generated from a seed, and the response bodies computed from it.

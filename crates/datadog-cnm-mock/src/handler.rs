@@ -1,22 +1,22 @@
 //! One request in, one response out: faults, routing, authentication, rate limiting,
 //! validation and data, in that order.
 
-use std::time::{Duration, Instant, SystemTime};
+use std::borrow::Cow;
+use std::time::{Duration, SystemTime};
+
+use tokio::time::Instant;
 
 use crate::dataset::Dataset;
+use crate::endpoint::{CONNECTIONS_PATH, DNS_PATH, Endpoint};
 use crate::error::ApiError;
-use crate::faults::{Fault, FaultQueue};
-use crate::params::Endpoint;
+use crate::faults::{Applied, Arrival, CustomResponse, Cut, Fault, FaultQueue};
 use crate::ratelimit::{RateLimitState, RateLimiter};
 use crate::stats::{Outcome, RecordedRequest, Recorder};
 
-/// Path of the aggregated connections endpoint.
-pub(crate) const CONNECTIONS_PATH: &str = "/api/v2/network/connections/aggregate";
-/// Path of the aggregated DNS endpoint.
-pub(crate) const DNS_PATH: &str = "/api/v2/network/dns/aggregate";
 /// What the real server answers with, errors included.
 const JSON_API: &str = "application/vnd.api+json";
 const REDACTED: &str = "** redacted **";
+const INJECTED: &str = "Injected by the mock server's fault queue";
 
 /// The parts of a request the handler looks at. Credentials are kept only to be compared.
 pub(crate) struct Request {
@@ -25,38 +25,50 @@ pub(crate) struct Request {
     pub(crate) api_key: Option<String>,
     pub(crate) app_key: Option<String>,
     pub(crate) bearer: Option<String>,
+    /// The other headers, for fault targets: lower-case names, trimmed values.
+    pub(crate) headers: Vec<(String, String)>,
 }
 
 /// How the connection layer sends a response.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Delivery {
     Full,
-    /// Announce the full length, send half, close.
-    Truncated,
+    /// Announce the full length, send `after` bytes of the body, then close (or reset).
+    Cut {
+        after: usize,
+        reset: bool,
+    },
     /// Send nothing; reset the connection.
     Reset,
 }
 
 pub(crate) struct Response {
     pub(crate) status: u16,
-    pub(crate) headers: Vec<(&'static str, String)>,
+    pub(crate) headers: Vec<(Cow<'static, str>, String)>,
     pub(crate) body: Vec<u8>,
     pub(crate) delivery: Delivery,
+    /// Close the connection after the response.
+    pub(crate) close: bool,
 }
 
 impl Response {
     fn new(status: u16, content_type: &str, body: Vec<u8>) -> Self {
         Self {
             status,
-            headers: vec![("content-type", content_type.to_owned())],
+            headers: vec![(Cow::Borrowed("content-type"), content_type.to_owned())],
             body,
             delivery: Delivery::Full,
+            close: false,
         }
     }
 
     fn json(status: u16, body: Vec<u8>, rate_limit: RateLimitState) -> Self {
         let mut response = Self::new(status, JSON_API, body);
-        response.headers.extend(rate_limit.headers());
+        response.headers.extend(
+            rate_limit
+                .headers()
+                .map(|(name, value)| (Cow::Borrowed(name), value)),
+        );
         response
     }
 
@@ -106,47 +118,67 @@ pub(crate) struct Shared {
     pub(crate) faults: FaultQueue,
     pub(crate) recorder: Recorder,
     pub(crate) latency: Duration,
+    pub(crate) idle_timeout: Duration,
     pub(crate) credentials: Credentials,
     pub(crate) now: Option<SystemTime>,
 }
 
 impl Shared {
     pub(crate) async fn handle(&self, request: Request) -> Response {
-        let received = SystemTime::now();
-        if !self.latency.is_zero() {
-            tokio::time::sleep(self.latency).await;
-        }
+        let at = SystemTime::now();
+        let received = Instant::now();
         let (path, query) = request
             .target
             .split_once('?')
             .unwrap_or((request.target.as_str(), ""));
-        let (response, outcome) = match self.faults.pop() {
-            Some(Fault::Delay { delay, .. }) => {
-                self.recorder.count_fault();
-                tokio::time::sleep(delay).await;
-                self.respond(&request, path, query)
+        let endpoint = Endpoint::from_path(path);
+        let (number, applied) = self.faults.arrive(&Arrival {
+            endpoint,
+            headers: &request.headers,
+        });
+        wait(self.latency).await;
+        let (response, outcome, fault) = match applied {
+            None => {
+                let (response, outcome) = self.respond(&request, endpoint, query);
+                (response, outcome, None)
             }
-            Some(fault) => (self.fault(&fault, path, query), Outcome::Fault),
-            None => self.respond(&request, path, query),
+            Some(Applied { fault, delay }) => {
+                wait(delay).await;
+                let (response, outcome) = match fault {
+                    Fault::Delay { delay, .. } => {
+                        wait(delay).await;
+                        self.respond(&request, endpoint, query)
+                    }
+                    ref fault => (self.fault(fault, endpoint, query), Outcome::Fault),
+                };
+                (response, outcome, Some(fault))
+            }
         };
         let record = RecordedRequest {
+            number,
+            received,
+            method: request.method.clone(),
             path: path.to_owned(),
+            endpoint,
             query: recorded_query(query),
             has_api_key: request.api_key.is_some(),
             has_app_key: request.app_key.is_some(),
             has_bearer_token: request.bearer.is_some(),
+            fault,
             status: match response.delivery {
                 Delivery::Reset => 0,
                 _ => response.status,
             },
-            at: received,
+            at,
         };
         self.recorder.record(record, outcome);
         response
     }
 
-    /// A response for a request the connection layer could not parse; not recorded.
-    pub(crate) fn protocol_error(&self, status: u16, detail: &str) -> Response {
+    /// A response for a request the connection layer could not parse; not recorded, not
+    /// numbered, but as slow as any other.
+    pub(crate) async fn protocol_error(&self, status: u16, detail: &str) -> Response {
+        wait(self.latency).await;
         let error = ApiError::new(status, reason(status)).detail(detail);
         Response::error(&error, self.limiter.peek(Instant::now()))
     }
@@ -155,9 +187,14 @@ impl Shared {
         self.now.unwrap_or_else(SystemTime::now)
     }
 
-    fn respond(&self, request: &Request, path: &str, query: &str) -> (Response, Outcome) {
+    fn respond(
+        &self,
+        request: &Request,
+        endpoint: Option<Endpoint>,
+        query: &str,
+    ) -> (Response, Outcome) {
         let now = Instant::now();
-        let Some(endpoint) = endpoint(path) else {
+        let Some(endpoint) = endpoint else {
             let error = ApiError::new(404, "Not Found").detail(format!(
                 "No such endpoint; the mock serves {CONNECTIONS_PATH} and {DNS_PATH}"
             ));
@@ -168,9 +205,11 @@ impl Shared {
         };
         if request.method != "GET" {
             let error = ApiError::new(405, "Method Not Allowed")
-                .detail(format!("{path} only supports GET"));
+                .detail(format!("{} only supports GET", endpoint.path()));
             let mut response = Response::error(&error, self.limiter.peek(now));
-            response.headers.push(("allow", "GET".to_owned()));
+            response
+                .headers
+                .push((Cow::Borrowed("allow"), "GET".to_owned()));
             return (response, Outcome::Rejected);
         }
         if let Err(error) = self.credentials.check(request) {
@@ -187,18 +226,20 @@ impl Shared {
             }
         };
         match self.dataset.body(endpoint, query, self.clock()) {
-            Ok(body) => (Response::json(200, body, rate_limit), Outcome::Ok),
+            Ok(body) => {
+                self.limiter.admit(rate_limit.index);
+                (Response::json(200, body, rate_limit), Outcome::Ok)
+            }
             Err(error) => (Response::error(&error, rate_limit), Outcome::Rejected),
         }
     }
 
-    fn fault(&self, fault: &Fault, path: &str, query: &str) -> Response {
+    fn fault(&self, fault: &Fault, endpoint: Option<Endpoint>, query: &str) -> Response {
         let rate_limit = self.limiter.peek(Instant::now());
-        match *fault {
+        match fault {
             Fault::Status { status, .. } => {
-                let status = sanitize(status);
-                let error = ApiError::new(status, reason(status))
-                    .detail("Injected by the mock server's fault queue");
+                let status = sanitize(*status);
+                let error = ApiError::new(status, reason(status)).detail(INJECTED);
                 let rate_limit = if status == 429 {
                     RateLimitState {
                         remaining: 0,
@@ -217,11 +258,14 @@ impl Shared {
                 rate_limit,
             ),
             Fault::TruncatedBody { .. } => {
-                let body = endpoint(path)
+                let body = endpoint
                     .and_then(|e| self.dataset.body(e, query, self.clock()).ok())
                     .unwrap_or_else(|| b"{\"data\":[]}".to_vec());
                 let mut response = Response::json(200, body, rate_limit);
-                response.delivery = Delivery::Truncated;
+                response.delivery = Delivery::Cut {
+                    after: response.body.len() / 2,
+                    reset: false,
+                };
                 response
             }
             Fault::ConnectionReset { .. } => {
@@ -230,7 +274,7 @@ impl Shared {
                 response
             }
             Fault::Html { status, .. } => {
-                let status = sanitize(status);
+                let status = sanitize(*status);
                 let line = format!("{status} {}", reason(status));
                 let page = format!(
                     "<html>\r\n<head><title>{line}</title></head>\r\n<body>\r\n\
@@ -242,13 +286,15 @@ impl Shared {
             Fault::RetryAfter {
                 status, seconds, ..
             } => {
-                let status = sanitize(status);
-                let error = ApiError::new(status, reason(status))
-                    .detail("Injected by the mock server's fault queue");
+                let status = sanitize(*status);
+                let error = ApiError::new(status, reason(status)).detail(INJECTED);
                 let mut response = Response::new(status, JSON_API, error.body());
-                response.headers.push(("retry-after", seconds.to_string()));
+                response
+                    .headers
+                    .push((Cow::Borrowed("retry-after"), seconds.to_string()));
                 response
             }
+            Fault::Respond { response, .. } => custom(response, rate_limit),
             // Handled before dispatch; kept total for future variants.
             Fault::Delay { .. } => {
                 Response::error(&ApiError::new(500, "Internal Server Error"), rate_limit)
@@ -257,12 +303,72 @@ impl Shared {
     }
 }
 
-fn endpoint(path: &str) -> Option<Endpoint> {
-    match path {
-        CONNECTIONS_PATH => Some(Endpoint::Connections),
-        DNS_PATH => Some(Endpoint::Dns),
-        _ => None,
+/// Sleeps on Tokio's clock, unless there is nothing to wait for.
+async fn wait(duration: Duration) {
+    if !duration.is_zero() {
+        tokio::time::sleep(duration).await;
     }
+}
+
+/// A [`CustomResponse`] as the connection layer sends it.
+fn custom(custom: &CustomResponse, rate_limit: RateLimitState) -> Response {
+    let status = sanitize(custom.status);
+    let mut headers = Vec::with_capacity(custom.headers.len() + 5);
+    if custom.rate_limit_headers {
+        let rate_limit = if status == 429 {
+            RateLimitState {
+                remaining: 0,
+                ..rate_limit
+            }
+        } else {
+            rate_limit
+        };
+        for (name, value) in rate_limit.headers() {
+            let overridden = custom
+                .headers
+                .iter()
+                .any(|(given, _)| given.trim().eq_ignore_ascii_case(name));
+            if !overridden {
+                headers.push((Cow::Borrowed(name), value));
+            }
+        }
+    }
+    let mut close = false;
+    for (name, value) in &custom.headers {
+        let name = name.trim();
+        if !sendable(name, value)
+            || name.eq_ignore_ascii_case("content-length")
+            || name.eq_ignore_ascii_case("transfer-encoding")
+        {
+            continue;
+        }
+        if name.eq_ignore_ascii_case("connection") {
+            // Sent once, by the connection layer, when it does close.
+            close |= value
+                .split(',')
+                .any(|option| option.trim().eq_ignore_ascii_case("close"));
+            continue;
+        }
+        headers.push((Cow::Owned(name.to_owned()), value.trim().to_owned()));
+    }
+    Response {
+        status,
+        headers,
+        body: custom.body.clone(),
+        delivery: match custom.cut {
+            Some(Cut { after, reset }) => Delivery::Cut { after, reset },
+            None => Delivery::Full,
+        },
+        close,
+    }
+}
+
+/// Whether a header can go out as one well-formed line.
+fn sendable(name: &str, value: &str) -> bool {
+    let token = |c: char| c.is_ascii_alphanumeric() || "!#$%&'*+-.^_`|~".contains(c);
+    !name.is_empty()
+        && name.chars().all(token)
+        && value.chars().all(|c| c == '\t' || !c.is_control())
 }
 
 fn sanitize(status: u16) -> u16 {

@@ -33,8 +33,9 @@ enum Parsed {
     Invalid(u16, &'static str),
 }
 
-/// Serves one connection until the client closes it, a response closes it, or the server shuts
-/// down (between requests: an in-flight response is finished first).
+/// Serves one connection until the client closes it, a response closes it, the client leaves
+/// it idle for the idle timeout, or the server shuts down (between requests: an in-flight
+/// response is finished first).
 pub(crate) async fn serve(
     mut stream: TcpStream,
     shared: Arc<Shared>,
@@ -44,35 +45,40 @@ pub(crate) async fn serve(
     stream.set_nodelay(true).ok();
     let mut buf = Vec::with_capacity(4096);
     loop {
+        // A client gets `idle_timeout` for each request: to send all of its head (and body)
+        // after connecting or after the previous response.
+        let next = async {
+            let Some(head) = read_head(&mut stream, &mut buf).await? else {
+                return Ok(None);
+            };
+            if head.chunked || head.content_length > MAX_BODY {
+                return Err((413, "The API takes no request body"));
+            }
+            match discard(&mut stream, &mut buf, head.content_length).await {
+                Ok(()) => Ok(Some(head)),
+                Err(_) => Ok(None),
+            }
+        };
         let head = tokio::select! {
             biased;
             _ = shutdown.changed() => return,
-            head = read_head(&mut stream, &mut buf) => head,
+            head = tokio::time::timeout(shared.idle_timeout, next) => head,
         };
         let head = match head {
-            Ok(Some(head)) => head,
-            Ok(None) => return,
-            Err((status, detail)) => {
-                let response = shared.protocol_error(status, detail);
+            Ok(Ok(Some(head))) => head,
+            // Closed by the client, or idle for too long: close quietly.
+            Ok(Ok(None)) | Err(_) => return,
+            Ok(Err((status, detail))) => {
+                let response = shared.protocol_error(status, detail).await;
                 write_full(&mut stream, &response, false, false).await.ok();
                 return;
             }
         };
-        if head.chunked || head.content_length > MAX_BODY {
-            let response = shared.protocol_error(413, "The API takes no request body");
-            write_full(&mut stream, &response, false, false).await.ok();
-            return;
-        }
-        if discard(&mut stream, &mut buf, head.content_length)
-            .await
-            .is_err()
-        {
-            return;
-        }
-        let keep_alive = !head.close;
         // A response to HEAD has no body, whatever its Content-Length says.
         let head_only = head.request.method == "HEAD";
+        let close = head.close;
         let response = shared.handle(head.request).await;
+        let keep_alive = !close && !response.close;
         match response.delivery {
             Delivery::Full => {
                 let written = write_full(&mut stream, &response, keep_alive, head_only).await;
@@ -80,19 +86,31 @@ pub(crate) async fn serve(
                     return;
                 }
             }
-            Delivery::Truncated => {
-                write_truncated(&mut stream, &response).await.ok();
+            Delivery::Cut { after, reset } => {
+                let written = write_cut(&mut stream, &response, after).await;
+                if reset {
+                    // On loopback the bytes written have normally reached the peer already;
+                    // any still queued (a large body, a full receive window) are dropped
+                    // with the RST.
+                    set_reset(&stream);
+                } else if written.is_ok() {
+                    stream.shutdown().await.ok();
+                }
                 return;
             }
             Delivery::Reset => {
-                // Linger 0 turns close() into an RST instead of a FIN.
-                socket2::SockRef::from(&stream)
-                    .set_linger(Some(Duration::ZERO))
-                    .ok();
+                set_reset(&stream);
                 return;
             }
         }
     }
+}
+
+/// Linger 0 turns the close that follows into an RST instead of a FIN.
+fn set_reset(stream: &TcpStream) {
+    socket2::SockRef::from(stream)
+        .set_linger(Some(Duration::ZERO))
+        .ok();
 }
 
 async fn read_head(
@@ -140,6 +158,7 @@ fn parse_head(buf: &[u8]) -> Parsed {
             api_key: None,
             app_key: None,
             bearer: None,
+            headers: Vec::new(),
         },
         close: version == 0,
         content_length: 0,
@@ -158,7 +177,12 @@ fn parse_head(buf: &[u8]) -> Parsed {
                 .split_once(' ')
                 .filter(|(scheme, _)| scheme.eq_ignore_ascii_case("bearer"))
                 .and_then(|(_, token)| non_empty(token.trim()));
-        } else if name.eq_ignore_ascii_case("connection") {
+        } else {
+            head.request
+                .headers
+                .push((name.to_ascii_lowercase(), value.to_owned()));
+        }
+        if name.eq_ignore_ascii_case("connection") {
             for option in value.split(',').map(str::trim) {
                 if option.eq_ignore_ascii_case("close") {
                     head.close = true;
@@ -238,11 +262,11 @@ async fn write_full(
     stream.flush().await
 }
 
-async fn write_truncated(stream: &mut TcpStream, response: &Response) -> io::Result<()> {
+/// The head, announcing the whole body, and the first `after` bytes of the body.
+async fn write_cut(stream: &mut TcpStream, response: &Response, after: usize) -> io::Result<()> {
     let mut out = head_bytes(response, response.body.len(), false);
-    let sent = response.body.len() / 2;
+    let sent = after.min(response.body.len());
     out.extend_from_slice(response.body.get(..sent).unwrap_or_default());
     stream.write_all(&out).await?;
-    stream.flush().await?;
-    stream.shutdown().await
+    stream.flush().await
 }

@@ -5,8 +5,9 @@
 //! with deterministic synthetic data, validates requests like the real API (same status codes,
 //! JSON:API error bodies, `Content-Type: application/vnd.api+json`), requires credentials,
 //! sends the `X-RateLimit-*` headers and enforces a configurable rate limit, and can be told to
-//! misbehave ([`Fault`]): error statuses, malformed or truncated bodies, connection resets,
-//! HTML error pages from a "proxy", delays.
+//! misbehave ([`Fault`]): error statuses, malformed or truncated bodies, connection resets
+//! before or in the middle of a response, HTML error pages from a "proxy", delays, and any
+//! response you write yourself ([`CustomResponse`]), aimed at chosen requests ([`Target`]).
 //!
 //! # Use it in your own tests
 //!
@@ -97,15 +98,98 @@
 //!   `dns_total_requests` for DNS, descending, ties broken by group values, then cut at `limit`.
 //! - Credentials: `DD-API-KEY` and `DD-APPLICATION-KEY`, or `Authorization: Bearer <token>`;
 //!   missing, empty or (with [`MockServerBuilder::require_keys`]) wrong → 403 `Forbidden`.
-//! - Every response but the [`Fault::Html`], [`Fault::RetryAfter`] and
-//!   [`Fault::ConnectionReset`] ones carries `X-RateLimit-Limit`, `-Period`, `-Remaining`,
-//!   `-Reset` (seconds until the window ends, at least 1) and `-Name` (`cnm_aggregate`); a
-//!   request over the limit gets 429 `Too many requests`. See
-//!   [`MockServerBuilder::rate_limit`].
+//! - Every response but the [`Fault::Html`], [`Fault::RetryAfter`], [`Fault::ConnectionReset`]
+//!   and [`Fault::Respond`] ones (the last unless asked) carries `X-RateLimit-Limit`,
+//!   `-Period`, `-Remaining`, `-Reset` (seconds until the current period ends, at least 1) and
+//!   `-Name` (`cnm_aggregate`); a request over the limit gets 429 `Too many requests`.
+//!   Periods are calendar-aligned, as the real API's are; see [`MockServerBuilder::rate_limit`].
 //! - Unknown paths → 404, methods other than GET → 405, both with JSON:API bodies.
+//! - Connections are kept alive; one whose client sends no complete request for
+//!   [`idle_timeout`](MockServerBuilder::idle_timeout) (default 5 s) is closed.
 //!
-//! Requests are processed in this order: [`latency`](MockServerBuilder::latency), the next
-//! [`Fault`], path and method, credentials, rate limit, validation, data.
+//! Requests are processed in this order: on arrival, the request is numbered and the first
+//! [`FaultRule`] that targets it is chosen; then [`latency`](MockServerBuilder::latency), the
+//! rule's [`delay`](FaultRule::after), the [`Fault`] (which answers instead of everything
+//! below, except [`Fault::Delay`]), path and method, credentials, rate limit, validation, data.
+//!
+//! # Faults, aimed
+//!
+//! A plain [`Fault`] passed to [`MockServerBuilder::fault`] or [`MockServer::inject`] applies to
+//! the next requests, whatever they are, first in first out. Under concurrent requests that
+//! depends on which arrives first; to make it deterministic, aim the fault with
+//! [`Fault::on`]: at one endpoint ([`Target::Operation`]), at the N-th request the server reads
+//! ([`Target::Request`]), or at requests carrying a header of the test's choosing
+//! ([`Target::Header`], e.g. `x-mock-fault: a`). [`Fault::after`] holds any fault back for a
+//! while first. Each request gets at most one fault: a unit of the first rule, in injection
+//! order, that targets it.
+//!
+//! ```
+//! use std::time::Duration;
+//! use datadog_cnm_mock::{CustomResponse, Endpoint, Fault, MockServer, Target};
+//!
+//! # #[tokio::main(flavor = "current_thread")]
+//! # async fn main() -> std::io::Result<()> {
+//! let server = MockServer::builder()
+//!     // DNS requests: the first two get a gateway's 429 that only has Retry-After.
+//!     .fault(
+//!         Fault::Respond {
+//!             response: CustomResponse::new(429).header("Retry-After", "7"),
+//!             times: 2,
+//!         }
+//!         .on(Target::Operation(Endpoint::Dns)),
+//!     )
+//!     // The fifth request, whichever it is, is reset before any response.
+//!     .fault(Fault::ConnectionReset { times: 1 }.on(Target::Request(5)))
+//!     // Requests sent with `x-mock-fault: slow` answer after a minute.
+//!     .fault(
+//!         Fault::Delay { delay: Duration::from_secs(60), times: 10 }
+//!             .on(Target::header("x-mock-fault", "slow")),
+//!     )
+//!     .start()
+//!     .await?;
+//! # drop(server);
+//! # Ok(())
+//! # }
+//! ```
+//!
+//! [`CustomResponse`] writes a response byte for byte: any status, any headers (`Retry-After`
+//! as seconds or an HTTP date, `X-RateLimit-Reset: 2, 2`, …), any body, with or without the
+//! mock's own `X-RateLimit-*` headers, and optionally only the start of its body followed by a
+//! close ([`truncate_after`](CustomResponse::truncate_after)) or a TCP reset
+//! ([`reset_after`](CustomResponse::reset_after)).
+//!
+//! # Time
+//!
+//! Everything that waits or measures time runs on Tokio's clock: latency, delays, the idle
+//! timeout, the rate limiter's periods, and [`RecordedRequest::received`] (a
+//! [`tokio::time::Instant`]). So a test under `#[tokio::test(start_paused = true)]` waits out a
+//! rate-limit reset, a minute of latency or a client timeout in no real time, with exact
+//! virtual durations. This works with the real loopback sockets the server uses, as long as the
+//! test, the client and the server run on the test's runtime (`start_paused` requires a
+//! current-thread one): the paused clock only jumps to the next timer when every task is
+//! waiting; before it does, the runtime polls the sockets without blocking and any readiness
+//! it finds cancels the jump; and loopback has delivered a write to the peer's socket by the
+//! time it returns. So I/O in flight is never taken for idleness. Timers on both sides advance
+//! the clock, in deadline order: a client timeout shorter than a server delay fires at its exact
+//! deadline, and a server idle timeout closes connections during a long `sleep` in the test
+//! (pooled clients notice and reconnect).
+//!
+//! A client outside the runtime (a plain thread, another runtime, a child process) does not
+//! hold the paused clock: while it works the runtime sees only its timers and jumps to the next
+//! one, so the idle timeout can close its connection before its request is sent. Run such a
+//! client on `tokio::task::spawn_blocking` (Tokio does not auto-advance while a blocking task
+//! runs) or keep real time for that test.
+//! Wall-clock fields ([`RecordedRequest::at`], the data's default window) do not pause.
+//!
+//! # Stats and the request log
+//!
+//! [`MockServer::stats`] counts requests, 200s, rate-limited 429s, all 429s, faults and
+//! rejections, and the most requests admitted (charged and answered with data) in one
+//! rate-limit period, to check that a client stays under a limit. [`MockServer::requests`]
+//! lists each request in arrival order with its number, arrival time, method, path, endpoint,
+//! query, which credentials it carried (never their values), the fault applied and the status
+//! sent; a request appears there once answered. [`MockServer::requests_received`] counts
+//! requests as they are read, those still waiting on latency or a delay included.
 //!
 //! # Without a server
 //!
@@ -113,6 +197,7 @@
 
 mod aggregate;
 mod dataset;
+mod endpoint;
 mod error;
 mod faults;
 mod handler;
@@ -128,17 +213,19 @@ mod stats;
 mod topology;
 
 pub use dataset::Dataset;
+pub use endpoint::Endpoint;
 pub use error::ApiError;
-pub use faults::Fault;
+pub use faults::{CustomResponse, Fault, FaultRule, Target};
 pub use server::{
-    DEFAULT_RATE_LIMIT, DEFAULT_RATE_LIMIT_PERIOD, DEFAULT_SEED, MockServer, MockServerBuilder,
+    DEFAULT_IDLE_TIMEOUT, DEFAULT_RATE_LIMIT, DEFAULT_RATE_LIMIT_PERIOD, DEFAULT_SEED, MockServer,
+    MockServerBuilder,
 };
 pub use stats::{MockStats, RecordedRequest};
 
 /// Path of the aggregated connections endpoint: `/api/v2/network/connections/aggregate`.
-pub const CONNECTIONS_PATH: &str = handler::CONNECTIONS_PATH;
+pub const CONNECTIONS_PATH: &str = endpoint::CONNECTIONS_PATH;
 /// Path of the aggregated DNS endpoint: `/api/v2/network/dns/aggregate`.
-pub const DNS_PATH: &str = handler::DNS_PATH;
+pub const DNS_PATH: &str = endpoint::DNS_PATH;
 /// The largest `limit` the API accepts.
 pub const MAX_LIMIT: u32 = 7_500;
 /// The name sent in `X-RateLimit-Name`.

@@ -1,5 +1,6 @@
 //! Query-string parsing and validation, in the real server's order and words where known.
 
+use crate::endpoint::Endpoint;
 use crate::error::ApiError;
 use crate::metrics::MAX_TIMESTAMP;
 use crate::query::{Expr, parse_query, parse_tags};
@@ -16,12 +17,6 @@ pub(crate) const DEFAULT_CONN_GROUP_BY: [&str; 2] = ["client_service", "server_s
 /// DNS grouping when the request has none (documented upstream).
 pub(crate) const DEFAULT_DNS_GROUP_BY: [&str; 1] = ["network.dns_query"];
 const SERVER_UNGROUPED: &str = "server_ungrouped";
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum Endpoint {
-    Connections,
-    Dns,
-}
 
 /// A validated request.
 #[derive(Debug)]
@@ -164,8 +159,9 @@ fn timestamp(name: &str, text: &str) -> Result<u64, ApiError> {
 
 #[cfg(test)]
 mod tests {
-    use super::{Endpoint, parse};
+    use super::parse;
     use crate::ApiError;
+    use crate::endpoint::Endpoint;
 
     const NOW: u64 = 1_800_000_000;
 

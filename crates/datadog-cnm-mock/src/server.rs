@@ -4,14 +4,14 @@ use std::fmt;
 use std::io;
 use std::net::{Ipv4Addr, SocketAddr};
 use std::sync::Arc;
-use std::time::{Duration, SystemTime};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use tokio::net::TcpListener;
 use tokio::sync::watch;
 use tokio::task::{JoinHandle, JoinSet};
 
 use crate::dataset::Dataset;
-use crate::faults::{Fault, FaultQueue};
+use crate::faults::{FaultQueue, FaultRule};
 use crate::handler::{Credentials, Shared};
 use crate::ratelimit::RateLimiter;
 use crate::stats::{MockStats, RecordedRequest, Recorder};
@@ -24,6 +24,10 @@ pub const DEFAULT_SEED: u64 = 42;
 pub const DEFAULT_RATE_LIMIT: u32 = 1_000_000;
 /// The rate-limit window unless [`MockServerBuilder::rate_limit`] says otherwise.
 pub const DEFAULT_RATE_LIMIT_PERIOD: Duration = Duration::from_secs(60);
+
+/// How long a connection may stay idle before the server closes it, unless
+/// [`MockServerBuilder::idle_timeout`] says otherwise.
+pub const DEFAULT_IDLE_TIMEOUT: Duration = Duration::from_secs(5);
 
 /// How long [`MockServer::shutdown`] lets open connections finish their current response.
 const DRAIN: Duration = Duration::from_secs(5);
@@ -75,18 +79,31 @@ impl MockServer {
         &self.shared.dataset
     }
 
-    /// Queues a fault behind those already queued; it applies to the next requests.
-    pub fn inject(&self, fault: Fault) {
-        self.shared.faults.push(fault);
+    /// Adds a fault behind those already queued: a plain [`Fault`](crate::Fault) applies to
+    /// the next requests that no earlier rule claims, a [`FaultRule`] to the requests it
+    /// targets. See [`FaultRule`] for how requests and rules are matched.
+    pub fn inject(&self, fault: impl Into<FaultRule>) {
+        self.shared.faults.push(fault.into());
     }
 
     /// Counters of the responses sent so far.
     pub fn stats(&self) -> MockStats {
-        self.shared.recorder.stats()
+        MockStats {
+            peak_admitted_per_period: self.shared.limiter.peak(),
+            ..self.shared.recorder.stats()
+        }
     }
 
-    /// The requests received so far, oldest first (the most recent 10 000). Never holds key or
-    /// token values.
+    /// How many requests the server has read so far, including those still in progress
+    /// (waiting on latency or a delay, which [`requests`](Self::requests) and
+    /// [`stats`](Self::stats) do not show yet): the number the last one got.
+    pub fn requests_received(&self) -> u64 {
+        self.shared.faults.received()
+    }
+
+    /// The requests answered so far (a request still waiting on latency or a delay is not
+    /// there yet), in the order they arrived, by [`number`](RecordedRequest::number); the most
+    /// recent 10 000. Never holds key or token values.
     pub fn requests(&self) -> Vec<RecordedRequest> {
         self.shared.recorder.requests()
     }
@@ -125,8 +142,9 @@ pub struct MockServerBuilder {
     addr: SocketAddr,
     rate_limit: (u32, Duration),
     latency: Duration,
+    idle_timeout: Duration,
     credentials: Credentials,
-    faults: Vec<Fault>,
+    faults: Vec<FaultRule>,
     now: Option<SystemTime>,
 }
 
@@ -137,6 +155,7 @@ impl Default for MockServerBuilder {
             addr: SocketAddr::from((Ipv4Addr::LOCALHOST, 0)),
             rate_limit: (DEFAULT_RATE_LIMIT, DEFAULT_RATE_LIMIT_PERIOD),
             latency: Duration::ZERO,
+            idle_timeout: DEFAULT_IDLE_TIMEOUT,
             credentials: Credentials::default(),
             faults: Vec::new(),
             now: None,
@@ -159,20 +178,40 @@ impl MockServerBuilder {
 
     /// Allows `limit` requests per `period` and answers 429 beyond that.
     ///
-    /// Windows are fixed, not sliding: one starts at the first request after the previous one
-    /// ended (the real API aligns them to the clock; starting at the first request makes tests
-    /// independent of when they run). `period` is rounded up to whole seconds, at least one.
+    /// Periods are fixed, not sliding, and calendar-aligned like the real API's: they begin at
+    /// whole multiples of `period` since the Unix epoch. The server's clock for this reads the
+    /// wall time when the server starts (or the [`now`](Self::now) override) and then runs on
+    /// Tokio's clock, so under paused time (`#[tokio::test(start_paused = true)]`) and with a
+    /// fixed `now` every `X-RateLimit-Remaining` and `X-RateLimit-Reset` is the same on every
+    /// run, and `tokio::time::sleep` moves the server into the next period. `X-RateLimit-Reset`
+    /// is the time left in the current period, rounded up to whole seconds, at least 1:
+    /// waiting that long always reaches the next period. `period` is rounded up to whole
+    /// seconds, at least one.
+    ///
     /// Every request that passes authentication is charged, including those rejected by
-    /// validation; requests answered 429, 403, 404, 405 or by a fault are not. Default:
-    /// [`DEFAULT_RATE_LIMIT`] per [`DEFAULT_RATE_LIMIT_PERIOD`].
+    /// validation; requests answered 429, 403, 404, 405 or by a fault are not.
+    /// [`MockStats::peak_admitted_per_period`] tells the most requests that got data in one
+    /// period. Default: [`DEFAULT_RATE_LIMIT`] per [`DEFAULT_RATE_LIMIT_PERIOD`].
     pub fn rate_limit(mut self, limit: u32, period: Duration) -> Self {
         self.rate_limit = (limit, period);
         self
     }
 
-    /// Waits this long before every response, faults included (default none).
+    /// Waits this long before every response, faults and malformed requests included
+    /// (default none). The wait is a `tokio::time::sleep`, so it takes no real time under
+    /// paused time.
     pub fn latency(mut self, latency: Duration) -> Self {
         self.latency = latency;
+        self
+    }
+
+    /// Closes a connection when its client has not sent a complete request within `timeout`
+    /// of connecting or of the previous response (default [`DEFAULT_IDLE_TIMEOUT`], 5 s), so
+    /// idle keep-alive connections never hold a server task for ever. The close is a plain
+    /// FIN, without a response, as real servers do with idle keep-alive connections. The time
+    /// is Tokio's: under paused time it elapses whenever the runtime has nothing else to do.
+    pub fn idle_timeout(mut self, timeout: Duration) -> Self {
+        self.idle_timeout = timeout;
         self
     }
 
@@ -191,9 +230,11 @@ impl MockServerBuilder {
         self
     }
 
-    /// Queues a fault for the first requests; repeatable, applied in order.
-    pub fn fault(mut self, fault: Fault) -> Self {
-        self.faults.push(fault);
+    /// Queues a fault: a plain [`Fault`](crate::Fault) for the first requests, a
+    /// [`FaultRule`] for the requests it targets; repeatable, matched in order (see
+    /// [`FaultRule`]).
+    pub fn fault(mut self, fault: impl Into<FaultRule>) -> Self {
+        self.faults.push(fault.into());
         self
     }
 
@@ -216,12 +257,23 @@ impl MockServerBuilder {
         for fault in self.faults {
             faults.push(fault);
         }
+        let dataset = Dataset::new(self.seed);
+        // Read both clocks after the data is generated, just before serving.
+        let wall = self.now.unwrap_or_else(SystemTime::now);
+        let since_epoch = wall.duration_since(UNIX_EPOCH).unwrap_or_default();
+        let limiter = RateLimiter::new(
+            self.rate_limit.0,
+            self.rate_limit.1,
+            tokio::time::Instant::now(),
+            since_epoch,
+        );
         let shared = Arc::new(Shared {
-            dataset: Dataset::new(self.seed),
-            limiter: RateLimiter::new(self.rate_limit.0, self.rate_limit.1),
+            dataset,
+            limiter,
             faults,
             recorder: Recorder::default(),
             latency: self.latency,
+            idle_timeout: self.idle_timeout,
             credentials: self.credentials,
             now: self.now,
         });
@@ -245,6 +297,7 @@ impl fmt::Debug for MockServerBuilder {
             .field("addr", &self.addr)
             .field("rate_limit", &self.rate_limit)
             .field("latency", &self.latency)
+            .field("idle_timeout", &self.idle_timeout)
             .field("keys", &redacted(self.credentials.pair.is_some()))
             .field("bearer_token", &redacted(self.credentials.bearer.is_some()))
             .field("faults", &self.faults)

@@ -1,21 +1,27 @@
 //! Rate limiting, every fault knob, latency, the request log and shutdown.
 
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use datadog_cnm_mock::{Fault, MockServer, MockStats};
 
-use crate::support::{CONNECTIONS, DNS, KEYS, TestResult, assert_error, get, get_with, http};
+use crate::support::{CONNECTIONS, DNS, KEYS, TestResult, assert_error, get, get_with, http, now};
 
-/// Matches no flow: the requests cost next to nothing, so the test never races its 2 s window.
+/// Matches no flow: the requests cost next to nothing.
 const CHEAP: &str = "tags=env:none";
 
-#[tokio::test]
+/// Paused time: the countdown is exact and waiting for the reset takes no real time.
+#[tokio::test(start_paused = true)]
 async fn rate_limit_answers_429_after_n_requests_with_a_countdown_in_reset() -> TestResult {
+    let real = std::time::Instant::now();
+    let t0 = tokio::time::Instant::now();
+    // `now()` is a multiple of 60 s since the epoch: the server starts as a period begins.
     let server = MockServer::builder()
-        .rate_limit(3, Duration::from_secs(2))
+        .rate_limit(3, Duration::from_secs(60))
+        .now(now())
         .start()
         .await?;
-    for expected in [2, 1, 0] {
+    for (expected, reset) in [(2, 60), (1, 50), (0, 40)] {
+        tokio::time::sleep_until(t0 + Duration::from_secs(60 - reset)).await;
         let reply = get(&server, CONNECTIONS, CHEAP).await?;
         assert_eq!(reply.status, 200);
         let limit = reply.rate_limit()?;
@@ -24,13 +30,14 @@ async fn rate_limit_answers_429_after_n_requests_with_a_countdown_in_reset() -> 
                 limit.limit,
                 limit.period,
                 limit.remaining,
+                limit.reset,
                 limit.name.as_str()
             ),
-            (3, 2, expected, "cnm_aggregate")
+            (3, 60, expected, reset, "cnm_aggregate")
         );
-        assert!((1..=2).contains(&limit.reset), "reset {}", limit.reset);
     }
 
+    tokio::time::sleep(Duration::from_millis(25_500)).await;
     let limited = get(&server, DNS, CHEAP).await?;
     assert_error(&limited, 429, "Too many requests")?;
     assert_eq!(
@@ -38,26 +45,54 @@ async fn rate_limit_answers_429_after_n_requests_with_a_countdown_in_reset() -> 
         r#"{"errors":[{"status":"429","title":"Too many requests"}]}"#
     );
     let limit = limited.rate_limit()?;
-    assert_eq!((limit.limit, limit.remaining), (3, 0));
-    assert!((1..=2).contains(&limit.reset), "reset {}", limit.reset);
+    // 14.5 s left, rounded up.
+    assert_eq!((limit.limit, limit.remaining, limit.reset), (3, 0, 15));
 
     // Rejected before the limiter, still with its headers.
     let forbidden = get_with(&server, CONNECTIONS, "", &[]).await?;
     assert_error(&forbidden, 403, "Forbidden")?;
     assert_eq!(forbidden.rate_limit()?.remaining, 0);
-    assert_eq!(server.stats().rate_limited, 1);
 
-    // Waiting `reset` seconds always reaches the next window.
+    // Waiting `reset` seconds always reaches the next period.
     tokio::time::sleep(Duration::from_secs(limit.reset)).await;
     let again = get(&server, CONNECTIONS, CHEAP).await?;
     assert_eq!(again.status, 200);
     let limit = again.rate_limit()?;
-    assert_eq!(limit.remaining, 2);
-    assert!((1..=2).contains(&limit.reset));
+    assert_eq!((limit.remaining, limit.reset), (2, 60));
+
+    let stats = server.stats();
+    assert_eq!(
+        (
+            stats.ok,
+            stats.rate_limited,
+            stats.too_many_requests,
+            stats.peak_admitted_per_period
+        ),
+        (4, 1, 1, 3)
+    );
+    // Stamped in virtual time, exactly.
+    let arrivals: Vec<Duration> = server.requests().iter().map(|r| r.received - t0).collect();
+    let secs = |s: &[u64]| {
+        s.iter()
+            .map(|&s| Duration::from_secs(s))
+            .collect::<Vec<_>>()
+    };
+    let mut expected = secs(&[0, 10, 20]);
+    expected.extend([Duration::from_millis(45_500); 2]);
+    expected.push(Duration::from_millis(60_500));
+    assert_eq!(arrivals, expected);
+    // 60 virtual seconds went by in far less real time.
+    assert!(
+        real.elapsed() < Duration::from_secs(30),
+        "{:?}",
+        real.elapsed()
+    );
     Ok(())
 }
 
-#[tokio::test]
+/// Paused time: periods are aligned to the wall clock, and on the real clock the two requests
+/// could straddle a period's end.
+#[tokio::test(start_paused = true)]
 async fn without_a_configured_limit_the_headers_still_count_down() -> TestResult {
     let server = MockServer::start().await?;
     let first = get(&server, CONNECTIONS, "limit=1").await?.rate_limit()?;
@@ -100,6 +135,8 @@ async fn status_faults_take_precedence_and_apply_in_fifo_order() -> TestResult {
             requests: 4,
             ok: 1,
             faults: 3,
+            too_many_requests: 1,
+            peak_admitted_per_period: 1,
             ..MockStats::default()
         }
     );
@@ -194,7 +231,7 @@ async fn html_and_retry_after_faults_look_like_a_proxy() -> TestResult {
     Ok(())
 }
 
-#[tokio::test]
+#[tokio::test(start_paused = true)]
 async fn delay_fault_and_latency_hold_the_response() -> TestResult {
     let server = MockServer::start().await?;
     server.inject(Fault::Delay {
@@ -228,10 +265,10 @@ async fn delay_fault_and_latency_hold_the_response() -> TestResult {
         .latency(Duration::from_millis(150))
         .start()
         .await?;
-    let started = Instant::now();
+    let started = tokio::time::Instant::now();
     let reply = get_with(&slow, DNS, "", &[]).await?;
     assert_eq!(reply.status, 403, "latency applies to every response");
-    assert!(started.elapsed() >= Duration::from_millis(150));
+    assert_eq!(started.elapsed(), Duration::from_millis(150));
     Ok(())
 }
 
@@ -289,7 +326,8 @@ async fn refuses_connections(addr: std::net::SocketAddr) -> bool {
     false
 }
 
-#[tokio::test]
+/// Paused time: the polling for the dropped server's close takes no real time.
+#[tokio::test(start_paused = true)]
 async fn shutdown_and_drop_stop_the_server() -> TestResult {
     let server = MockServer::start().await?;
     let addr = server.addr();

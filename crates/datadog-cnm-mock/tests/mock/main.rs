@@ -6,5 +6,8 @@
 
 mod data;
 mod faults;
+mod paused;
+mod scenarios;
 mod support;
+mod targets;
 mod validation;
