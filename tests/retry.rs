@@ -1,160 +1,183 @@
-//! The retry fault matrix: each scenario checks the outcome, the number of attempts the
-//! server saw, and the exact delays the client waited (through a virtual clock).
+//! The retry fault matrix against the bundled mock, on paused Tokio time: each scenario
+//! checks the outcome, the number of attempts the server saw, and the exact virtual time
+//! between them (the client's default clock follows Tokio's, so every wait shows up there
+//! and none takes real time). `docs/retries.md` has the table.
 
 // Test code: a panic that shows the error is the right way to fail (helpers included).
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use datadog_cnm::test_util::FixedJitter;
 use datadog_cnm::{Client, ConnectionsPage, Error, Result, RetryPolicy};
-use datadog_cnm_tests::{ScriptedServer, Step, VirtualClock};
+use datadog_cnm_mock::{CustomResponse, Fault, MockServer};
+use tokio::time::Instant;
 
 const HALF: f64 = 0.5;
+
+const LIMITED: &str = r#"{"errors":[{"status":"429","title":"Too many requests"}]}"#;
 
 fn secs(s: f64) -> Duration {
     Duration::from_secs_f64(s)
 }
 
+/// One answer of `status` with these headers and body, for the next request.
+fn respond(status: u16, headers: &[(&str, &str)], body: &str) -> Fault {
+    respond_times(status, headers, body, 1)
+}
+
+/// The same answer for the next `times` requests.
+fn respond_times(status: u16, headers: &[(&str, &str)], body: &str, times: u32) -> Fault {
+    let response = headers
+        .iter()
+        .fold(CustomResponse::new(status), |response, (name, value)| {
+            response.header(*name, *value)
+        })
+        .body(body);
+    Fault::Respond { response, times }
+}
+
+fn too_many(headers: &[(&str, &str)]) -> Fault {
+    respond(429, headers, LIMITED)
+}
+
+/// What one scenario did.
 struct Run {
     result: Result<ConnectionsPage>,
-    attempts: usize,
-    sleeps: Vec<Duration>,
+    /// Requests the server read.
+    attempts: u64,
+    /// Virtual time from each answered request to the next one.
+    gaps: Vec<Duration>,
 }
 
-/// Serve `script` (then 200s), query once with a virtual clock and jitter 0.5.
-async fn run(script: Vec<Step>, policy: RetryPolicy, timeout: Duration) -> Run {
-    let server = ScriptedServer::start(script, Step::ok()).await;
-    let clock = Arc::new(VirtualClock::default());
-    let client = Client::builder()
-        .base_url(server.url())
-        .api_key("k")
-        .app_key("a")
-        .retry(policy)
-        .timeout(timeout)
-        .clock(clock.clone())
-        .jitter(Arc::new(FixedJitter(HALF)))
-        .build()
-        .unwrap();
-    let result = client.connections().send().await;
-    Run {
-        result,
-        attempts: server.hits().len(),
-        sleeps: clock.sleeps(),
-    }
-}
-
-/// A client of `server` on the real clock, with random jitter.
-fn real_clock_client(server: &ScriptedServer, policy: RetryPolicy) -> Client {
+/// A client of `server` with jitter `jitter` on the default (Tokio) clock.
+fn client(server: &MockServer, policy: RetryPolicy, timeout: Duration, jitter: f64) -> Client {
     Client::builder()
         .base_url(server.url())
         .api_key("k")
         .app_key("a")
         .retry(policy)
+        .timeout(timeout)
+        .jitter(Arc::new(FixedJitter(jitter)))
         .build()
         .unwrap()
 }
 
-async fn run_default(script: Vec<Step>) -> Run {
-    run(script, RetryPolicy::default(), Duration::from_secs(5)).await
+/// Serve `faults` (then the mock's usual answers) and query once with jitter 0.5.
+async fn run(faults: Vec<Fault>, policy: RetryPolicy, timeout: Duration) -> Run {
+    let mut builder = MockServer::builder();
+    for fault in faults {
+        builder = builder.fault(fault);
+    }
+    let server = builder.start().await.unwrap();
+    let result = client(&server, policy, timeout, HALF)
+        .connections()
+        .send()
+        .await;
+    Run {
+        result,
+        attempts: server.requests_received(),
+        gaps: gaps(&server),
+    }
 }
 
-fn too_many(headers: &[(&str, &str)], body: &str) -> Step {
-    Step::respond(429, headers, body)
+async fn run_default(faults: Vec<Fault>) -> Run {
+    run(faults, RetryPolicy::default(), Duration::from_secs(5)).await
 }
 
-const LIMITED: &str = r#"{"errors":[{"status":"429","title":"Too many requests"}]}"#;
+/// The virtual time between consecutive requests the server answered.
+fn gaps(server: &MockServer) -> Vec<Duration> {
+    let received: Vec<Instant> = server.requests().iter().map(|r| r.received).collect();
+    received.windows(2).map(|w| w[1] - w[0]).collect()
+}
 
-#[tokio::test]
+#[tokio::test(start_paused = true)]
 async fn s01_429_with_reset_then_200_waits_the_reset_plus_jitter() {
-    let r = run_default(vec![too_many(
-        &[("x-ratelimit-reset", "3"), ("x-ratelimit-remaining", "0")],
-        LIMITED,
-    )])
+    let r = run_default(vec![too_many(&[
+        ("x-ratelimit-reset", "3"),
+        ("x-ratelimit-remaining", "0"),
+    ])])
     .await;
     assert!(r.result.is_ok(), "{:?}", r.result.err());
     assert_eq!(r.attempts, 2);
-    assert_eq!(r.sleeps, vec![secs(3.0 * 1.05)]);
+    assert_eq!(r.gaps, vec![secs(3.0 * 1.05)]);
 }
 
-#[tokio::test]
+#[tokio::test(start_paused = true)]
 async fn s02_429_with_a_repeated_reset_value() {
-    let r = run_default(vec![too_many(&[("x-ratelimit-reset", "2, 2")], LIMITED)]).await;
+    let r = run_default(vec![too_many(&[("x-ratelimit-reset", "2, 2")])]).await;
     assert!(r.result.is_ok());
     assert_eq!(r.attempts, 2);
-    assert_eq!(r.sleeps, vec![secs(2.0 * 1.05)]);
+    assert_eq!(r.gaps, vec![secs(2.0 * 1.05)]);
 }
 
-#[tokio::test]
+#[tokio::test(start_paused = true)]
 async fn s03_429_with_retry_after_seconds() {
-    let r = run_default(vec![too_many(&[("retry-after", "7")], LIMITED)]).await;
+    let r = run_default(vec![too_many(&[("retry-after", "7")])]).await;
     assert!(r.result.is_ok());
     assert_eq!(r.attempts, 2);
-    assert_eq!(r.sleeps, vec![secs(7.0 * 1.05)]);
+    assert_eq!(r.gaps, vec![secs(7.0 * 1.05)]);
 }
 
-#[tokio::test]
+#[tokio::test(start_paused = true)]
 async fn s04_429_with_retry_after_http_date() {
-    // The virtual wall clock starts at the real time (whole seconds) and only moves on
-    // sleeps, so a date 5 s ahead of now is a 5 s wait.
-    let date = httpdate_in(Duration::from_secs(5));
-    let r = run_default(vec![too_many(&[("retry-after", date.as_str())], LIMITED)]).await;
+    // The date is read against the wall clock, which does not pause: a date 5 s ahead is a
+    // wait of at most 5 s (less the time the test took to get there, and the date's
+    // second-precision rounding).
+    let date = httpdate::fmt_http_date(std::time::SystemTime::now() + Duration::from_secs(5));
+    let r = run_default(vec![too_many(&[("retry-after", date.as_str())])]).await;
     assert!(r.result.is_ok());
     assert_eq!(r.attempts, 2);
-    assert_eq!(r.sleeps.len(), 1);
-    // The date is rendered at second precision from a clock read a moment before the
-    // client's: allow the one-second rounding, nothing more.
-    let wait = r.sleeps[0];
+    let wait = r.gaps[0];
     assert!(
-        wait >= secs(4.0 * 1.05) && wait <= secs(5.0 * 1.05),
+        wait >= secs(3.0 * 1.05) && wait <= secs(5.0 * 1.05),
         "{wait:?}"
     );
 }
 
-fn httpdate_in(ahead: Duration) -> String {
-    httpdate::fmt_http_date(VirtualClock::default().wall_now() + ahead)
-}
-
-#[tokio::test]
+#[tokio::test(start_paused = true)]
 async fn s05_429_without_headers_backs_off_exponentially() {
-    let r = run_default(vec![too_many(&[], LIMITED), too_many(&[], LIMITED)]).await;
+    let r = run_default(vec![respond_times(429, &[], LIMITED, 2)]).await;
     assert!(r.result.is_ok());
     assert_eq!(r.attempts, 3);
     // Full jitter at 0.5 of the ceilings 500 ms and 1 s.
-    assert_eq!(r.sleeps, vec![secs(0.25), secs(0.5)]);
+    assert_eq!(r.gaps, vec![secs(0.25), secs(0.5)]);
 }
 
-#[tokio::test]
+#[tokio::test(start_paused = true)]
 async fn s06_429_with_an_html_body_is_still_a_rate_limit() {
     let html = "<html><body><h1>429 Too Many Requests</h1></body></html>";
-    let r = run_default(vec![too_many(
+    let r = run_default(vec![respond(
+        429,
         &[("content-type", "text/html"), ("x-ratelimit-reset", "1")],
         html,
     )])
     .await;
     assert!(r.result.is_ok(), "{:?}", r.result.err());
     assert_eq!(r.attempts, 2);
-    assert_eq!(r.sleeps, vec![secs(1.05)]);
+    assert_eq!(r.gaps, vec![secs(1.05)]);
 }
 
-#[tokio::test]
+#[tokio::test(start_paused = true)]
 async fn s07_429_asking_longer_than_the_budget_gives_up_at_once() {
-    let headers = [
+    let started = Instant::now();
+    let r = run_default(vec![too_many(&[
         ("x-ratelimit-reset", "600"),
         ("x-ratelimit-limit", "100"),
         ("x-ratelimit-name", "cnm"),
-    ];
-    let r = run_default(vec![too_many(&headers, LIMITED)]).await;
+    ])])
+    .await;
     assert_eq!(r.attempts, 1);
-    assert!(r.sleeps.is_empty(), "slept {:?}", r.sleeps);
+    assert_eq!(started.elapsed(), Duration::ZERO, "no wait at all");
     match r.result {
         Err(Error::RateLimited {
             rate_limit,
             attempts,
-            ..
+            retry_in,
         }) => {
             assert_eq!(attempts, 1);
+            assert_eq!(retry_in, Some(Duration::from_secs(600)));
             let rate_limit = rate_limit.map(|r| *r).unwrap_or_default();
             assert_eq!(rate_limit.reset, Some(Duration::from_secs(600)));
             assert_eq!(rate_limit.name.as_deref(), Some("cnm"));
@@ -163,17 +186,12 @@ async fn s07_429_asking_longer_than_the_budget_gives_up_at_once() {
     }
 }
 
-#[tokio::test]
+#[tokio::test(start_paused = true)]
 async fn s08_429_until_attempts_run_out() {
-    let limited = || {
-        too_many(
-            &[("x-ratelimit-reset", "1"), ("x-ratelimit-remaining", "0")],
-            LIMITED,
-        )
-    };
-    let r = run_default(vec![limited(), limited(), limited(), limited(), limited()]).await;
+    let headers = [("x-ratelimit-reset", "1"), ("x-ratelimit-remaining", "0")];
+    let r = run_default(vec![respond_times(429, &headers, LIMITED, 5)]).await;
     assert_eq!(r.attempts, 4);
-    assert_eq!(r.sleeps, vec![secs(1.05); 3]);
+    assert_eq!(r.gaps, vec![secs(1.05); 3]);
     match r.result {
         Err(error @ Error::RateLimited { attempts: 4, .. }) => {
             assert_eq!(error.status(), Some(429));
@@ -183,9 +201,9 @@ async fn s08_429_until_attempts_run_out() {
     }
 }
 
-#[tokio::test]
+#[tokio::test(start_paused = true)]
 async fn s09_500_then_200() {
-    let r = run_default(vec![Step::respond(
+    let r = run_default(vec![respond(
         500,
         &[],
         r#"{"errors":["Internal Server Error"]}"#,
@@ -193,43 +211,50 @@ async fn s09_500_then_200() {
     .await;
     assert!(r.result.is_ok());
     assert_eq!(r.attempts, 2);
-    assert_eq!(r.sleeps, vec![secs(0.25)]);
+    assert_eq!(r.gaps, vec![secs(0.25)]);
 }
 
-#[tokio::test]
+#[tokio::test(start_paused = true)]
 async fn s09b_a_5xx_backs_off_even_when_it_carries_a_rate_limit_reset() {
     // The reset says when the rate limit's period ends, not when the service recovers.
     let headers = [("x-ratelimit-reset", "55"), ("x-ratelimit-remaining", "90")];
-    let r = run_default(vec![Step::respond(500, &headers, "")]).await;
+    let r = run_default(vec![respond(500, &headers, "")]).await;
     assert!(r.result.is_ok());
-    assert_eq!(r.sleeps, vec![secs(0.25)]);
+    assert_eq!(r.gaps, vec![secs(0.25)]);
 }
 
-#[tokio::test]
+#[tokio::test(start_paused = true)]
 async fn s10_503_with_an_empty_body_then_200() {
-    let r = run_default(vec![Step::respond(503, &[], "")]).await;
+    let r = run_default(vec![respond(503, &[], "")]).await;
     assert!(r.result.is_ok(), "{:?}", r.result.err());
     assert_eq!(r.attempts, 2);
-    assert_eq!(r.sleeps, vec![secs(0.25)]);
+    assert_eq!(r.gaps, vec![secs(0.25)]);
 }
 
-#[tokio::test]
+#[tokio::test(start_paused = true)]
 async fn s11_400_is_not_retried() {
     let body = r#"{"errors":[{"status":"400","title":"Invalid limit"}]}"#;
-    let r = run_default(vec![Step::respond(400, &[], body)]).await;
-    assert_eq!((r.attempts, r.sleeps.len()), (1, 0));
+    let r = run_default(vec![respond(400, &[], body)]).await;
+    assert_eq!(r.attempts, 1);
     assert!(
-        matches!(r.result, Err(Error::Api { status: 400, .. })),
+        matches!(
+            r.result,
+            Err(Error::Api {
+                status: 400,
+                attempts: 1,
+                ..
+            })
+        ),
         "{:?}",
         r.result
     );
 }
 
-#[tokio::test]
+#[tokio::test(start_paused = true)]
 async fn s12_403_is_not_retried() {
     let body = r#"{"errors":[{"status":"403","title":"Forbidden"}]}"#;
-    let r = run_default(vec![Step::respond(403, &[], body)]).await;
-    assert_eq!((r.attempts, r.sleeps.len()), (1, 0));
+    let r = run_default(vec![respond(403, &[], body)]).await;
+    assert_eq!(r.attempts, 1);
     assert!(
         matches!(r.result, Err(Error::Api { status: 403, .. })),
         "{:?}",
@@ -237,47 +262,52 @@ async fn s12_403_is_not_retried() {
     );
 }
 
-#[tokio::test]
+#[tokio::test(start_paused = true)]
 async fn s13_connection_refused_is_retried_then_reported() {
     let port = std::net::TcpListener::bind("127.0.0.1:0")
         .and_then(|l| l.local_addr())
         .map(|a| a.port())
         .unwrap();
-    let clock = Arc::new(VirtualClock::default());
     let client = Client::builder()
         .base_url(format!("http://127.0.0.1:{port}"))
         .api_key("k")
         .app_key("a")
-        .clock(clock.clone())
         .jitter(Arc::new(FixedJitter(1.0)))
         .build()
         .unwrap();
+    let started = Instant::now();
     let result = client.dns().send().await;
     assert!(
         matches!(result, Err(Error::Transport { attempts: 4, .. })),
         "{result:?}"
     );
-    assert_eq!(clock.sleeps(), vec![secs(0.5), secs(1.0), secs(2.0)]);
+    // Full backoff ceilings: 0.5 s, 1 s and 2 s.
+    assert_eq!(started.elapsed(), secs(3.5));
     assert!(result.err().is_some_and(|e| e.is_retryable()));
 }
 
-#[tokio::test]
+#[tokio::test(start_paused = true)]
 async fn s14_connection_reset_before_and_during_the_body() {
-    let partial = Step::Truncated {
-        status: 200,
-        body: r#"{"data":[{"attributes":{"bytes_sent_"#.into(),
-    };
-    let r = run_default(vec![Step::Reset, partial]).await;
+    let full = r#"{"data":[{"attributes":{"bytes_sent_by_client":12}}]}"#;
+    let partial = CustomResponse::new(200).body(full).truncate_after(20);
+    let r = run_default(vec![
+        Fault::ConnectionReset { times: 1 },
+        Fault::Respond {
+            response: partial,
+            times: 1,
+        },
+    ])
+    .await;
     assert!(r.result.is_ok(), "{:?}", r.result.err());
     assert_eq!(r.attempts, 3);
-    assert_eq!(r.sleeps, vec![secs(0.25), secs(0.5)]);
+    assert_eq!(r.gaps, vec![secs(0.25), secs(0.5)]);
 }
 
-#[tokio::test]
+#[tokio::test(start_paused = true)]
 async fn s15_truncated_json_is_a_decode_error_not_a_panic() {
     let cut = r#"{"data":[{"attributes":{"bytes_sent_by_client":12,"group_bys":{"client_se"#;
-    let r = run_default(vec![Step::respond(200, &[], cut)]).await;
-    assert_eq!((r.attempts, r.sleeps.len()), (1, 0));
+    let r = run_default(vec![respond(200, &[], cut)]).await;
+    assert_eq!(r.attempts, 1);
     match r.result {
         Err(Error::Decode {
             body_excerpt, path, ..
@@ -289,13 +319,18 @@ async fn s15_truncated_json_is_a_decode_error_not_a_panic() {
     }
 }
 
-#[tokio::test]
+#[tokio::test(start_paused = true)]
 async fn s16_a_server_slower_than_the_timeout() {
-    let slow = || Step::Delay(Duration::from_secs(5), Box::new(Step::ok()));
+    let slow = Fault::Delay {
+        delay: Duration::from_secs(5),
+        times: 2,
+    };
     let policy = RetryPolicy::default().max_attempts(2);
-    let r = run(vec![slow(), slow()], policy, Duration::from_millis(200)).await;
+    let started = Instant::now();
+    let r = run(vec![slow], policy, Duration::from_millis(200)).await;
     assert_eq!(r.attempts, 2);
-    assert_eq!(r.sleeps, vec![secs(0.25)]);
+    // Two timeouts of 200 ms and one backoff of 250 ms between them.
+    assert_eq!(started.elapsed(), secs(0.65));
     match r.result {
         Err(error @ Error::Timeout { attempts: 2, .. }) => {
             assert!(
@@ -307,58 +342,63 @@ async fn s16_a_server_slower_than_the_timeout() {
     }
 }
 
-#[tokio::test]
+#[tokio::test(start_paused = true)]
 async fn retries_can_be_disabled() {
     let r = run(
-        vec![Step::respond(503, &[], "")],
+        vec![respond(503, &[], "")],
         RetryPolicy::disabled(),
         Duration::from_secs(5),
     )
     .await;
-    assert_eq!((r.attempts, r.sleeps.len()), (1, 0));
+    assert_eq!(r.attempts, 1);
     assert!(matches!(r.result, Err(Error::Api { status: 503, .. })));
 }
 
-#[tokio::test]
+#[tokio::test(start_paused = true)]
 async fn the_time_budget_caps_backoff() {
     // Ceilings 500 ms, 1 s, 2 s at full jitter would need 3.5 s; the budget is 1.6 s.
-    let failing = || Step::respond(502, &[], "");
+    let server = MockServer::builder()
+        .fault(respond_times(502, &[], "", 4))
+        .start()
+        .await
+        .unwrap();
     let policy = RetryPolicy::default()
         .max_attempts(10)
         .max_elapsed(Duration::from_millis(1600));
-    let server =
-        ScriptedServer::start(vec![failing(), failing(), failing(), failing()], Step::ok()).await;
-    let clock = Arc::new(VirtualClock::default());
+    let result = client(&server, policy, Duration::from_secs(5), 1.0)
+        .connections()
+        .send()
+        .await;
+    assert!(
+        matches!(
+            result,
+            Err(Error::Api {
+                status: 502,
+                attempts: 3,
+                ..
+            })
+        ),
+        "{result:?}"
+    );
+    assert_eq!(gaps(&server), vec![secs(0.5), secs(1.0)]);
+}
+
+/// Eight concurrent requests of one client all get a 429 with a one-second reset; every
+/// retry waits for it, and there is exactly one wave of retries.
+#[tokio::test(start_paused = true)]
+async fn concurrent_requests_share_one_reset_and_retry_in_one_wave() {
+    let headers = [("x-ratelimit-reset", "1"), ("x-ratelimit-remaining", "0")];
+    let server = MockServer::builder()
+        .fault(respond_times(429, &headers, LIMITED, 8))
+        .start()
+        .await
+        .unwrap();
     let client = Client::builder()
         .base_url(server.url())
         .api_key("k")
         .app_key("a")
-        .retry(policy)
-        .clock(clock.clone())
-        .jitter(Arc::new(FixedJitter(1.0)))
         .build()
         .unwrap();
-    let result = client.connections().send().await;
-    assert!(
-        matches!(result, Err(Error::Api { status: 502, .. })),
-        "{result:?}"
-    );
-    assert_eq!(clock.sleeps(), vec![secs(0.5), secs(1.0)]);
-    assert_eq!(server.hits().len(), 3);
-}
-
-/// Real clock: eight concurrent requests of one client all get a 429 with a one-second
-/// reset; every retry waits for it, and there is exactly one wave of retries.
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn concurrent_requests_share_one_reset_and_retry_in_one_wave() {
-    let limited = || {
-        too_many(
-            &[("x-ratelimit-reset", "1"), ("x-ratelimit-remaining", "0")],
-            LIMITED,
-        )
-    };
-    let server = ScriptedServer::start((0..8).map(|_| limited()).collect(), Step::ok()).await;
-    let client = real_clock_client(&server, RetryPolicy::default());
     let tasks: Vec<_> = (0..8)
         .map(|_| {
             let client = client.clone();
@@ -366,58 +406,68 @@ async fn concurrent_requests_share_one_reset_and_retry_in_one_wave() {
         })
         .collect();
     for task in tasks {
-        let result = task.await.unwrap_or_else(|e| panic!("task: {e}"));
+        let result = task.await.unwrap();
         assert!(result.is_ok(), "{:?}", result.err());
     }
-    let hits = server.hits();
-    assert_eq!(hits.len(), 16, "eight 429s and eight retries");
-    let last_429 = hits[7].at;
-    let first_429 = hits[0].at;
-    let retries: Vec<Instant> = hits[8..].iter().map(|h| h.at).collect();
-    for at in &retries {
-        let waited = at.duration_since(first_429);
-        // At least the reset; at most reset + 10 % jitter + scheduling slack.
-        assert!(
-            waited >= Duration::from_secs(1),
-            "a retry came {waited:?} after the first 429"
-        );
-        assert!(
-            at.duration_since(last_429) < Duration::from_secs(2),
-            "retry too late"
-        );
+    let requests = server.requests();
+    assert_eq!(requests.len(), 16, "eight 429s and eight retries");
+    let (limited, retries) = requests.split_at(8);
+    assert!(limited.iter().all(|r| r.status == 429));
+    let (first_429, last_429) = (limited[0].received, limited[7].received);
+    for retry in retries {
+        assert_eq!(retry.status, 200);
+        // At least the reset, at most the reset and 10 % jitter after the last 429.
+        let waited = retry.received - first_429;
+        assert!(waited >= Duration::from_secs(1), "{waited:?}");
+        assert!(retry.received - last_429 <= secs(1.1), "retry too late");
     }
 }
 
-/// Real clock: a 429 with `X-RateLimit-Reset: 1` makes the next request of the same client
-/// wait at least one second, and less than two.
-#[tokio::test]
+/// Without an injected clock, the client waits on Tokio's: a 429 with
+/// `X-RateLimit-Reset: 1` delays the retry by the reset plus at most 10 %.
+#[tokio::test(start_paused = true)]
 async fn the_wait_really_happens() {
-    let limited = too_many(
-        &[("x-ratelimit-reset", "1"), ("x-ratelimit-remaining", "0")],
-        LIMITED,
-    );
-    let server = ScriptedServer::start(vec![limited], Step::ok()).await;
-    let client = real_clock_client(&server, RetryPolicy::default());
+    let server = MockServer::builder()
+        .fault(too_many(&[
+            ("x-ratelimit-reset", "1"),
+            ("x-ratelimit-remaining", "0"),
+        ]))
+        .start()
+        .await
+        .unwrap();
+    let client = Client::builder()
+        .base_url(server.url())
+        .api_key("k")
+        .app_key("a")
+        .build()
+        .unwrap();
     let result = client.dns().send().await;
     assert!(result.is_ok(), "{:?}", result.err());
-    let hits = server.hits();
-    assert_eq!(hits.len(), 2);
-    let waited = hits[1].at.duration_since(hits[0].at);
+    let waited = gaps(&server);
+    assert_eq!(waited.len(), 1);
     assert!(
-        waited >= Duration::from_secs(1) && waited < Duration::from_secs(2),
+        waited[0] >= Duration::from_secs(1) && waited[0] <= secs(1.1),
         "{waited:?}"
     );
 }
 
 /// The shared state also keeps *other* requests of the client back after a 429.
-#[tokio::test]
+#[tokio::test(start_paused = true)]
 async fn a_429_holds_back_the_clients_other_requests() {
-    let limited = too_many(
-        &[("x-ratelimit-reset", "1"), ("x-ratelimit-remaining", "0")],
-        LIMITED,
+    let server = MockServer::builder()
+        .fault(too_many(&[
+            ("x-ratelimit-reset", "1"),
+            ("x-ratelimit-remaining", "0"),
+        ]))
+        .start()
+        .await
+        .unwrap();
+    let client = client(
+        &server,
+        RetryPolicy::disabled(),
+        Duration::from_secs(5),
+        HALF,
     );
-    let server = ScriptedServer::start(vec![limited], Step::ok()).await;
-    let client = real_clock_client(&server, RetryPolicy::disabled());
     let first = client.connections().send().await;
     assert!(
         matches!(first, Err(Error::RateLimited { attempts: 1, .. })),
@@ -425,10 +475,5 @@ async fn a_429_holds_back_the_clients_other_requests() {
     );
     let second = client.dns().send().await;
     assert!(second.is_ok(), "{:?}", second.err());
-    let hits = server.hits();
-    let waited = hits[1].at.duration_since(hits[0].at);
-    assert!(
-        waited >= Duration::from_millis(900),
-        "the second request went out after {waited:?}"
-    );
+    assert_eq!(gaps(&server), vec![Duration::from_secs(1)]);
 }

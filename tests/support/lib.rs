@@ -8,12 +8,6 @@
 
 use std::sync::{Arc, Mutex};
 
-mod clock;
-mod scripted;
-
-pub use clock::VirtualClock;
-pub use scripted::{Hit, ScriptedServer, Step};
-
 use httpmock::HttpMockRequest;
 
 /// The connections example of the API documentation, extended with the six TCP
