@@ -397,9 +397,9 @@ async fn parsed_dns_doc_example_fills_every_named_metric() {
         m.successful_responses,
         m.failed_responses,
         m.timeouts,
-        m.nxdomain,
-        m.servfail,
-        m.other_errors,
+        m.responses_nxdomain,
+        m.responses_servfail,
+        m.responses_other,
         m.success_latency_percentile,
         m.failure_latency_percentile,
     ];

@@ -233,7 +233,7 @@ async fn dns_doc_example_decodes_every_known_key() {
     let metrics = &page.data[0].metrics;
     let keys: Vec<_> = metrics.iter().map(|(key, _)| key).collect();
     assert_eq!(keys, DnsMetricKey::KNOWN.to_vec());
-    assert_eq!(metrics.nxdomain, Some(1));
+    assert_eq!(metrics.responses_nxdomain, Some(1));
     insta::assert_json_snapshot!(page);
 }
 

@@ -132,7 +132,7 @@ async fn dns_series_totals_match_too() {
             (
                 r.group_bys.clone(),
                 r.metrics.total_requests,
-                r.metrics.nxdomain,
+                r.metrics.responses_nxdomain,
             )
         })
         .collect();
@@ -143,7 +143,7 @@ async fn dns_series_totals_match_too() {
             (
                 r.group_bys.clone(),
                 r.metrics.total_requests,
-                r.metrics.nxdomain,
+                r.metrics.responses_nxdomain,
             )
         })
         .collect();

@@ -15,6 +15,8 @@ pub enum Kind {
     Count,
     /// Microseconds: `850 µs`, `12.3 ms`, `1.20 s`.
     Micros,
+    /// Milliseconds: `850 ms`, `1.20 s`.
+    Millis,
 }
 
 impl Kind {
@@ -24,6 +26,7 @@ impl Kind {
             Self::Bytes => bytes(value),
             Self::Count => count(value),
             Self::Micros => micros(value),
+            Self::Millis => millis(value),
         }
     }
 }
@@ -75,6 +78,15 @@ pub fn micros(value: i64) -> String {
         format!("{sign}{} ms", three_digits(magnitude as f64 / 1e3))
     } else {
         format!("{sign}{} s", three_digits(magnitude as f64 / 1e6))
+    }
+}
+
+/// Milliseconds as ms below a second, s above.
+pub fn millis(value: i64) -> String {
+    if value.unsigned_abs() < 1000 {
+        format!("{value} ms")
+    } else {
+        micros(value.saturating_mul(1000))
     }
 }
 
@@ -136,6 +148,12 @@ mod tests {
         assert_eq!(bytes(500 * 1024 * 1024 * 1024), "500 GiB");
         assert_eq!(bytes(i64::MAX), "8.00 EiB");
         assert_eq!(bytes(-2048), "-2.00 KiB");
+    }
+
+    #[test]
+    fn millis_pick_a_unit() {
+        assert_eq!(millis(77), "77 ms");
+        assert_eq!(millis(1_128), "1.13 s");
     }
 
     #[test]

@@ -133,7 +133,12 @@ fn write_table(out: &mut impl Write, report: &Report) -> io::Result<()> {
         header.push("window (UTC)");
     }
     header.extend(report.group_keys.iter().map(String::as_str));
-    header.extend(report.table_columns.iter().map(|(_, label)| *label));
+    header.extend(
+        report
+            .table_columns
+            .iter()
+            .map(|&index| report.metrics[index].label.as_str()),
+    );
     table.set_header(header);
     for row in &report.rows {
         let mut cells: Vec<String> = Vec::new();
@@ -143,7 +148,7 @@ fn write_table(out: &mut impl Write, report: &Report) -> io::Result<()> {
         for key in &report.group_keys {
             cells.push(joined(row.group_bys.values(key), ", "));
         }
-        for (index, _) in &report.table_columns {
+        for index in &report.table_columns {
             let metric = &report.metrics[*index];
             let value = row.values.get(*index).copied().flatten();
             cells.push(value.map_or_else(|| "–".to_owned(), |v| metric.kind.format(v)));

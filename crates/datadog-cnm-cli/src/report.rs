@@ -2,11 +2,13 @@
 //!
 //! Metric names are the API's wire names for both endpoints (`bytes_sent_by_client`,
 //! `dns_total_requests`, `dns_responses.nxdomain`), so JSON and CSV read like the API
-//! documentation; the table uses short labels for the headline metrics.
+//! documentation; the table uses short labels for the headline metrics. Names, labels,
+//! units and the default table's columns all come from the metric tables generated from
+//! the spec (`Row::METRICS`): nothing here lists metrics.
 
 use std::collections::BTreeSet;
 
-use datadog_cnm::{GroupBys, Operation, Page, Query, Window};
+use datadog_cnm::{GroupBys, Page, Query, Unit, Window};
 use serde::ser::{Serialize, SerializeMap, Serializer};
 
 use crate::format::Kind;
@@ -17,8 +19,35 @@ use crate::time::rfc3339;
 pub struct Metric {
     /// The API's name, used in JSON and CSV.
     pub name: String,
+    /// The table's column label.
+    pub label: String,
     /// How its values read.
     pub kind: Kind,
+}
+
+impl Metric {
+    /// A metric of the generated table.
+    fn known(metric: &datadog_cnm::Metric) -> Self {
+        Self {
+            name: metric.name.to_owned(),
+            label: metric.label.to_owned(),
+            kind: match metric.unit {
+                Unit::Bytes => Kind::Bytes,
+                Unit::Microseconds => Kind::Micros,
+                Unit::Milliseconds => Kind::Millis,
+                _ => Kind::Count,
+            },
+        }
+    }
+
+    /// A metric this version does not know: a plain count under its wire name.
+    fn unknown(name: &str) -> Self {
+        Self {
+            name: name.to_owned(),
+            label: name.to_owned(),
+            kind: Kind::Count,
+        }
+    }
 }
 
 /// Results of one query (one window) or a series (many windows), ready to print.
@@ -28,8 +57,8 @@ pub struct Report {
     pub group_keys: Vec<String>,
     /// Every metric, in API order.
     pub metrics: Vec<Metric>,
-    /// The metrics the table shows: (index into `metrics`, column label).
-    pub table_columns: Vec<(usize, &'static str)>,
+    /// The metrics the table shows, as indices into `metrics`, in column order.
+    pub table_columns: Vec<usize>,
     /// The rows, window by window in window order, each in the server's order.
     pub rows: Vec<Row>,
     /// Whether rows carry `window_start`/`window_end` (a series).
@@ -53,41 +82,6 @@ pub struct Row {
     pub values: Vec<Option<i64>>,
 }
 
-/// How a metric reads: bytes, microseconds, or a plain count.
-fn kind_of(name: &str) -> Kind {
-    match name {
-        "bytes_sent_by_client" | "bytes_sent_by_server" => Kind::Bytes,
-        "rtt_micro_seconds" => Kind::Micros,
-        _ => Kind::Count,
-    }
-}
-
-/// The connection metrics a table shows (all 17 do not fit a terminal).
-const CONNECTION_TABLE: [(&str, &str); 9] = [
-    ("bytes_sent_by_client", "client bytes"),
-    ("bytes_sent_by_server", "server bytes"),
-    ("packets_sent_by_client", "client pkts"),
-    ("packets_sent_by_server", "server pkts"),
-    ("rtt_micro_seconds", "rtt"),
-    ("tcp_retransmits", "retransmits"),
-    ("tcp_resets", "resets"),
-    ("tcp_timeouts", "timeouts"),
-    ("tcp_refusals", "refusals"),
-];
-
-/// The DNS metrics a table shows (`dns_failed_responses` is nxdomain + servfail + other).
-const DNS_TABLE: [(&str, &str); 9] = [
-    ("dns_total_requests", "requests"),
-    ("dns_successful_responses", "ok"),
-    ("dns_failures", "failures"),
-    ("dns_timeouts", "timeouts"),
-    ("dns_responses.nxdomain", "nxdomain"),
-    ("dns_responses.servfail", "servfail"),
-    ("dns_responses.other", "other errors"),
-    ("dns_success_latency_percentile", "ok latency"),
-    ("dns_failure_latency_percentile", "fail latency"),
-];
-
 /// What a report needs to know about the query beyond its pages.
 #[derive(Clone, Debug, Default)]
 pub struct Asked {
@@ -110,12 +104,8 @@ impl Report {
             .collect();
         let metrics: Vec<Metric> = R::METRICS
             .iter()
-            .copied()
-            .chain(extra.iter().copied())
-            .map(|name| Metric {
-                name: name.to_owned(),
-                kind: kind_of(name),
-            })
+            .map(Metric::known)
+            .chain(extra.iter().map(|name| Metric::unknown(name)))
             .collect();
         let rows: Vec<Row> = pages
             .iter()
@@ -138,21 +128,16 @@ impl Report {
                 })
             })
             .collect();
-        let table: &[(&str, &str)] = match R::OPERATION {
-            Operation::GetAggregatedDns => &DNS_TABLE,
-            _ => &CONNECTION_TABLE,
-        };
-        let table_columns = table
+        let mut table_columns: Vec<(u8, usize)> = R::METRICS
             .iter()
-            .filter_map(|(name, label)| {
-                let index = metrics.iter().position(|m| m.name == *name)?;
-                Some((index, *label))
-            })
+            .enumerate()
+            .filter_map(|(index, metric)| Some((metric.column?, index)))
             .collect();
+        table_columns.sort_unstable();
         Self {
             group_keys: group_keys(&asked.group_by, &rows),
             metrics,
-            table_columns,
+            table_columns: table_columns.into_iter().map(|(_, index)| index).collect(),
             rows,
             series: asked.series,
             windows: pages.iter().map(|(window, _)| *window).collect(),
@@ -215,17 +200,6 @@ impl Serialize for JsonRow<'_> {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn the_table_metrics_exist() {
-        use datadog_cnm::{Connection, DnsRow, Row};
-        assert!(
-            CONNECTION_TABLE
-                .iter()
-                .all(|(n, _)| Connection::METRICS.contains(n))
-        );
-        assert!(DNS_TABLE.iter().all(|(n, _)| DnsRow::METRICS.contains(n)));
-    }
 
     #[test]
     fn requested_keys_come_first_and_markers_are_dropped() {

@@ -8,7 +8,11 @@
 //!   with a bounded body read, and every answered request keeps its HTTP status (see
 //!   [`Seam`] for what each error variant then means).
 //! - [`Row`], [`Operation`], [`QueryParams`]: which operation returns which row type, and
-//!   one call to send it; code can be written once for both endpoints.
+//!   one call to send it; code can be written once for both endpoints. `Operation`,
+//!   `QueryParams` and the per-operation calls (`Client::get_aggregated_connections_with`)
+//!   are generated from the spec's operations and parameters.
+//! - [`Metric`] tables (`Connection::METRICS`, `DnsMetricKey::METRICS`), generated from the
+//!   spec's `x-cnm-*` extensions: each metric's [`Aggregation`] and [`Unit`].
 //! - The row and document types — [`Connection`], [`DnsRow`] (with [`GroupBys`],
 //!   [`DnsMetrics`] and the open [`DnsMetricKey`]), [`Document`] — replacing the generated
 //!   schemas. They are decoded 7500 times per page: fast (serde_json validates the `data`
@@ -22,7 +26,7 @@
 //!
 //! ```no_run
 //! # async fn run() -> Result<(), datadog_cnm_raw::Error<datadog_cnm_raw::types::ApiErrorResponse>> {
-//! use datadog_cnm_raw::{Client, Connection, QueryParams, Row, Seam};
+//! use datadog_cnm_raw::{Client, QueryParams, Seam};
 //!
 //! let http = reqwest::Client::new();
 //! let client = Client::new_with_client("https://api.datadoghq.eu", http, Seam::new());
@@ -31,15 +35,20 @@
 //!     limit: Some(500),
 //!     ..QueryParams::default()
 //! };
-//! let page = Connection::send(&client, &params).await?.into_inner();
+//! let page = client.get_aggregated_connections_with(&params).await?.into_inner();
 //! println!("{} rows", page.data.len());
 //! # Ok(())
 //! # }
 //! ```
 
+mod metric;
 mod operation;
 mod rows;
 mod seam;
+
+#[rustfmt::skip]
+#[allow(missing_docs, unused_qualifications, clippy::all, clippy::pedantic)]
+mod generated_operations;
 
 #[rustfmt::skip]
 #[allow(
@@ -79,7 +88,9 @@ mod generated;
 pub mod mock;
 
 pub use generated::*;
-pub use operation::{Answer, Operation, QueryParams, Row, locate_decode_error};
+pub use generated_operations::{Operation, QueryParams};
+pub use metric::{Aggregation, Metric, Unit};
+pub use operation::{Answer, Row, locate_decode_error};
 pub use rows::{
     Connection, ConnectionsDocument, DnsDocument, DnsMetricKey, DnsMetrics, DnsRow, Document,
     GroupBys,

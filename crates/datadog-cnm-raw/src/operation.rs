@@ -10,66 +10,12 @@ use std::future::Future;
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
+use crate::generated_operations::{Operation, QueryParams};
+use crate::metric::Metric;
 use crate::rows::decode::RowDecode;
-use crate::rows::{Connection, DnsRow, Document, GroupBys};
+use crate::rows::{Connection, DnsMetricKey, DnsRow, Document, GroupBys};
 use crate::types::ApiErrorResponse;
 use crate::{Client, Error, ResponseValue};
-
-/// One of the spec's operations.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
-#[non_exhaustive]
-pub enum Operation {
-    /// `GetAggregatedConnections`: `GET /api/v2/network/connections/aggregate`.
-    GetAggregatedConnections,
-    /// `GetAggregatedDns`: `GET /api/v2/network/dns/aggregate`.
-    GetAggregatedDns,
-}
-
-impl Operation {
-    /// Every operation, in spec order.
-    pub const ALL: [Operation; 2] = [Self::GetAggregatedConnections, Self::GetAggregatedDns];
-
-    /// The spec's `operationId`, e.g. `GetAggregatedConnections`.
-    pub fn operation_id(self) -> &'static str {
-        match self {
-            Self::GetAggregatedConnections => "GetAggregatedConnections",
-            Self::GetAggregatedDns => "GetAggregatedDns",
-        }
-    }
-
-    /// The request path, e.g. `/api/v2/network/connections/aggregate`.
-    pub fn path(self) -> &'static str {
-        match self {
-            Self::GetAggregatedConnections => "/api/v2/network/connections/aggregate",
-            Self::GetAggregatedDns => "/api/v2/network/dns/aggregate",
-        }
-    }
-}
-
-impl fmt::Display for Operation {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.operation_id())
-    }
-}
-
-/// The query parameters both operations take, as the spec names them; `None` is not sent.
-///
-/// Values go on the wire as they are: callers validate them first (the facade crate does).
-#[derive(Clone, Debug, Default, PartialEq, Eq, Hash)]
-pub struct QueryParams {
-    /// `from`: start of the window, Unix seconds.
-    pub from: Option<i64>,
-    /// `to`: end of the window, Unix seconds.
-    pub to: Option<i64>,
-    /// `group_by`: comma-separated fields (at most 10).
-    pub group_by: Option<String>,
-    /// `tags`: comma-separated `key:value` filters.
-    pub tags: Option<String>,
-    /// `query`: a search query; takes precedence over `tags`.
-    pub query: Option<String>,
-    /// `limit`: rows to return, 1 to 7500.
-    pub limit: Option<u32>,
-}
 
 /// The raw result of one call: the decoded document, or the generated client's error.
 pub type Answer<R> = Result<ResponseValue<Document<R>>, Error<ApiErrorResponse>>;
@@ -87,9 +33,9 @@ pub trait Row:
     /// The JSON:API resource type of these rows, e.g. `aggregated_connection`.
     const RESOURCE_TYPE: &'static str;
 
-    /// The wire names of the metrics this version knows, in the order [`Row::metric`]
-    /// takes them.
-    const METRICS: &'static [&'static str];
+    /// The metrics this version knows (generated from the spec), in the order
+    /// [`Row::metric`] takes them.
+    const METRICS: &'static [Metric];
 
     /// Send `params` to [`Row::OPERATION`]: one HTTP exchange through the client's
     /// [`Seam`](crate::Seam), decoded.
@@ -118,29 +64,10 @@ pub trait Row:
 impl Row for Connection {
     const OPERATION: Operation = Operation::GetAggregatedConnections;
     const RESOURCE_TYPE: &'static str = <Self as RowDecode>::TYPE;
-    const METRICS: &'static [&'static str] = &Connection::METRICS;
+    const METRICS: &'static [Metric] = &Connection::METRICS;
 
-    async fn send(client: &Client, params: &QueryParams) -> Answer<Self> {
-        let mut request = client.get_aggregated_connections();
-        if let Some(from) = params.from {
-            request = request.from(from);
-        }
-        if let Some(to) = params.to {
-            request = request.to(to);
-        }
-        if let Some(group_by) = &params.group_by {
-            request = request.group_by(group_by.as_str());
-        }
-        if let Some(tags) = &params.tags {
-            request = request.tags(tags.as_str());
-        }
-        if let Some(query) = &params.query {
-            request = request.query(query.as_str());
-        }
-        if let Some(limit) = params.limit {
-            request = request.limit(limit);
-        }
-        request.send().await
+    fn send(client: &Client, params: &QueryParams) -> impl Future<Output = Answer<Self>> + Send {
+        client.get_aggregated_connections_with(params)
     }
 
     fn id(&self) -> Option<&str> {
@@ -152,7 +79,7 @@ impl Row for Connection {
     }
 
     fn metric(&self, index: usize) -> Option<i64> {
-        self.metrics().get(index).and_then(|(_, value)| *value)
+        self.metric_values().get(index).copied().flatten()
     }
 
     fn metric_mut(&mut self, index: usize) -> Option<&mut Option<i64>> {
@@ -180,29 +107,10 @@ impl Row for Connection {
 impl Row for DnsRow {
     const OPERATION: Operation = Operation::GetAggregatedDns;
     const RESOURCE_TYPE: &'static str = <Self as RowDecode>::TYPE;
-    const METRICS: &'static [&'static str] = &crate::rows::DnsMetricKey::KNOWN_NAMES;
+    const METRICS: &'static [Metric] = &DnsMetricKey::METRICS;
 
-    async fn send(client: &Client, params: &QueryParams) -> Answer<Self> {
-        let mut request = client.get_aggregated_dns();
-        if let Some(from) = params.from {
-            request = request.from(from);
-        }
-        if let Some(to) = params.to {
-            request = request.to(to);
-        }
-        if let Some(group_by) = &params.group_by {
-            request = request.group_by(group_by.as_str());
-        }
-        if let Some(tags) = &params.tags {
-            request = request.tags(tags.as_str());
-        }
-        if let Some(query) = &params.query {
-            request = request.query(query.as_str());
-        }
-        if let Some(limit) = params.limit {
-            request = request.limit(limit);
-        }
-        request.send().await
+    fn send(client: &Client, params: &QueryParams) -> impl Future<Output = Answer<Self>> + Send {
+        client.get_aggregated_dns_with(params)
     }
 
     fn id(&self) -> Option<&str> {

@@ -38,9 +38,9 @@ async fn run() -> Result<(), datadog_cnm::Error> {
     let mut rows: Vec<_> = page
         .rows
         .iter()
-        .filter(|row| row.metrics.nxdomain.unwrap_or(0) > 0)
+        .filter(|row| row.metrics.responses_nxdomain.unwrap_or(0) > 0)
         .collect();
-    rows.sort_by_key(|row| std::cmp::Reverse(row.metrics.nxdomain));
+    rows.sort_by_key(|row| std::cmp::Reverse(row.metrics.responses_nxdomain));
     println!(
         "{}: {} names with NXDOMAIN answers",
         page.window,
@@ -51,7 +51,7 @@ async fn run() -> Result<(), datadog_cnm::Error> {
         println!(
             "{:<48} {:>8} NXDOMAIN of {:>10} requests",
             row.group("network.dns_query").unwrap_or("-"),
-            m.nxdomain.unwrap_or(0),
+            m.responses_nxdomain.unwrap_or(0),
             m.total_requests.unwrap_or(0),
         );
     }

@@ -38,7 +38,7 @@
 //!
 //! let dns = client.dns().group_by(["network.dns_query"]).send().await?;
 //! for row in &dns.rows {
-//!     println!("{:?}: {:?} NXDOMAIN", row.group("network.dns_query"), row.metrics.nxdomain);
+//!     println!("{:?}: {:?} NXDOMAIN", row.group("network.dns_query"), row.metrics.responses_nxdomain);
 //! }
 //! # Ok(())
 //! # }
@@ -90,7 +90,10 @@ pub use window::Window;
 
 /// The row types and what they share, from the low-level client: pages hold them as
 /// they were decoded.
-pub use datadog_cnm_raw::{Connection, DnsMetricKey, DnsMetrics, DnsRow, GroupBys, Operation, Row};
+pub use datadog_cnm_raw::{
+    Aggregation, Connection, DnsMetricKey, DnsMetrics, DnsRow, GroupBys, Metric, Operation, Row,
+    Unit,
+};
 
 /// Hooks for tests of code built on this crate (feature `test-util`): a clock and a
 /// jitter source to install with [`ClientBuilder::clock`] and [`ClientBuilder::jitter`],

@@ -1,5 +1,6 @@
-//! One aggregated connection: the hand-written replacement of the row schema
-//! `SingleAggregatedConnectionResponseData`, with its attributes flattened in.
+//! One aggregated connection: the hand-written decoding of the row schema
+//! `SingleAggregatedConnectionResponseData`, with its attributes flattened in. The struct
+//! and its metric table are generated from the spec (`generated_metrics.rs`).
 //!
 //! A 7500-row page is 5–6 MB of JSON decoded into 7500 of these, so `cargo xtask codegen`
 //! swaps the generated row type for this one (progenitor `with_replacement`). serde_json
@@ -16,101 +17,10 @@ use serde::ser::SerializeMap;
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 use super::decode::{RowDecode, deserialize_row, deserialize_row_in_place, serialize_row};
+use super::generated_metrics::Connection;
 use super::group_bys::GroupBys;
 use super::reader::{Hints, Reader};
-use super::text::{KeyStr, Metric};
-
-/// Declares the metrics once: the struct fields, their wire names, and their slots.
-macro_rules! connection {
-    ($($(#[$doc:meta])* $index:literal $name:ident,)*) => {
-        /// Aggregated TCP traffic of one group over the query window.
-        ///
-        /// Every metric is optional: the API marks none as required. `rtt_micro_seconds` is
-        /// an average and the `tcp_*_connections` gauges are per-second rates; the other
-        /// metrics are counts that add up over adjacent windows.
-        ///
-        /// Serialized in the API's form (`{"attributes": {…}, "id": …, "type": …}`).
-        #[derive(Clone, Debug, Default, PartialEq, Eq)]
-        pub struct Connection {
-            /// The row's id, built by the server from the group-by values.
-            pub id: Option<String>,
-            /// The group-by values of this row.
-            pub group_bys: GroupBys,
-            $($(#[$doc])* pub $name: Option<i64>,)*
-            /// Attributes this version does not know, exactly as the server sent them.
-            pub extra_attributes: BTreeMap<String, serde_json::Value>,
-            /// Members of the row object other than `attributes`, `id` and `type` (for
-            /// example JSON:API `meta` or `links`), and `type` itself when it is not
-            /// `aggregated_connection`.
-            pub extra_members: BTreeMap<String, serde_json::Value>,
-        }
-
-        impl Connection {
-            /// Wire names of the 17 metrics, in field order.
-            pub const METRICS: [&'static str; 17] = [$(stringify!($name)),*];
-
-            /// The metrics as the fast path expects them: `"name":`.
-            const MEMBERS: [&'static str; 17] = [$(concat!("\"", stringify!($name), "\":")),*];
-
-            /// `(wire name, value)` of every metric, in field order.
-            pub fn metrics(&self) -> [(&'static str, Option<i64>); 17] {
-                [$((stringify!($name), self.$name)),*]
-            }
-
-            /// Set every metric, in field order.
-            fn set_metrics(&mut self, values: [Option<i64>; 17]) {
-                let [$($name),*] = values;
-                $(self.$name = $name;)*
-            }
-
-            /// The field of metric number `index` (an index into [`Self::METRICS`]).
-            pub(crate) fn metric_slot(&mut self, index: usize) -> Option<&mut Option<i64>> {
-                // A `match` on literal indices compiles to a jump table.
-                match index {
-                    $($index => Some(&mut self.$name),)*
-                    _ => None,
-                }
-            }
-        }
-    };
-}
-
-connection! {
-    /// Bytes sent by the client.
-    0 bytes_sent_by_client,
-    /// Bytes sent by the server.
-    1 bytes_sent_by_server,
-    /// Packets sent by the client.
-    2 packets_sent_by_client,
-    /// Packets sent by the server.
-    3 packets_sent_by_server,
-    /// TCP smoothed round-trip time in microseconds (not additive).
-    4 rtt_micro_seconds,
-    /// TCP connections in a closed state, per second from the client (not additive).
-    5 tcp_closed_connections,
-    /// Segments acknowledged with the ECN Congestion Experienced mark.
-    6 tcp_delivered_ce,
-    /// TCP connections in an established state, per second from the client (not additive).
-    7 tcp_established_connections,
-    /// Zero-window probes sent.
-    8 tcp_probe0_count,
-    /// Packets received out of order.
-    9 tcp_rcv_ooo_pack,
-    /// Fast-recovery events.
-    10 tcp_recovery_count,
-    /// Connections refused by the server.
-    11 tcp_refusals,
-    /// Times reordering of sent packets was detected.
-    12 tcp_reord_seen,
-    /// Connections reset by the server.
-    13 tcp_resets,
-    /// Retransmits from the client.
-    14 tcp_retransmits,
-    /// Retransmission timeouts.
-    15 tcp_rto_count,
-    /// Connections that timed out, from the operating system's point of view.
-    16 tcp_timeouts,
-}
+use super::text::{IntOrNull, KeyStr};
 
 impl Connection {
     /// The first value of group `key`, e.g. `row.group("client_service")`.
@@ -152,7 +62,7 @@ impl RowDecode for Connection {
             if let Some(index) = metric_index(key, guess) {
                 guess = index + 1;
                 if let Some(slot) = row.metric_slot(index) {
-                    *slot = map.next_value_seed(Metric)?;
+                    *slot = map.next_value_seed(IntOrNull)?;
                 }
             } else if key == b"group_bys" {
                 row.group_bys = map.next_value::<Option<GroupBys>>()?.unwrap_or_default();
@@ -170,7 +80,7 @@ impl RowDecode for Connection {
         }
         // Metrics are collected in an array (a plain indexed store per value) and written
         // to the fields once at the end.
-        let mut values = self.metrics().map(|(_, value)| value);
+        let mut values = self.metric_values();
         let mut guess = 0;
         loop {
             // Usually the next metric: its name is compared in place, not scanned first.
@@ -210,10 +120,10 @@ impl RowDecode for Connection {
 /// the previous one (`guess`) is almost always the next key: one comparison per key.
 fn metric_index(key: &[u8], guess: usize) -> Option<usize> {
     match Connection::METRICS.get(guess) {
-        Some(name) if name.as_bytes() == key => Some(guess),
+        Some(metric) if metric.name.as_bytes() == key => Some(guess),
         _ => Connection::METRICS
             .iter()
-            .position(|name| name.as_bytes() == key),
+            .position(|metric| metric.name.as_bytes() == key),
     }
 }
 

@@ -94,9 +94,10 @@ fn metric_value() -> impl Strategy<Value = Json> {
 }
 
 /// A metric name: usually one of `known`, sometimes another.
-fn metric_name(known: &'static [&'static str]) -> impl Strategy<Value = String> {
+fn metric_name(known: &'static [crate::Metric]) -> impl Strategy<Value = String> {
+    let names: Vec<&'static str> = known.iter().map(|metric| metric.name).collect();
     prop_oneof![
-        10 => proptest::sample::select(known).prop_map(str::to_owned),
+        10 => proptest::sample::select(names).prop_map(str::to_owned),
         1 => "[a-z_.]{1,12}",
     ]
 }

@@ -1,6 +1,7 @@
 //! One aggregated DNS row: the hand-written replacement of the row schema
 //! `SingleAggregatedDnsResponseData`, with its attributes flattened in (see
-//! `connection.rs` for why rows are hand-written).
+//! `connection.rs` for why rows are hand-written). `DnsMetrics` and `DnsMetricKey` are
+//! generated from the spec (`generated_metrics.rs`); their decoding and helpers are here.
 
 use std::collections::BTreeMap;
 use std::fmt;
@@ -10,8 +11,8 @@ use serde::ser::SerializeMap;
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 use super::decode::{RowDecode, deserialize_row, deserialize_row_in_place, serialize_row};
+use super::generated_metrics::{DnsMetricKey, DnsMetrics};
 use super::group_bys::GroupBys;
-use super::metric_key::DnsMetricKey;
 use super::reader::{Hints, Reader};
 use super::text::{KeyStr, MetricValue, OrNull, StrRef};
 
@@ -173,53 +174,7 @@ impl Serialize for DnsRow {
     }
 }
 
-/// The metrics of one DNS row, one field per key the API documents.
-///
-/// Keys this version does not know are kept in [`DnsMetrics::extra`], never dropped. On
-/// the wire this is a list of `{"key": …, "value": …}` objects.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Hash)]
-pub struct DnsMetrics {
-    /// `dns_total_requests`: requests made by the client.
-    pub total_requests: Option<i64>,
-    /// `dns_failures`: timeouts and errors.
-    pub failures: Option<i64>,
-    /// `dns_successful_responses`.
-    pub successful_responses: Option<i64>,
-    /// `dns_failed_responses`.
-    pub failed_responses: Option<i64>,
-    /// `dns_timeouts`.
-    pub timeouts: Option<i64>,
-    /// `dns_responses.nxdomain`: responses with the NXDOMAIN code.
-    pub nxdomain: Option<i64>,
-    /// `dns_responses.servfail`: responses with the SERVFAIL code.
-    pub servfail: Option<i64>,
-    /// `dns_responses.other`: responses with other error codes.
-    pub other_errors: Option<i64>,
-    /// `dns_success_latency_percentile` (not additive).
-    pub success_latency_percentile: Option<i64>,
-    /// `dns_failure_latency_percentile` (not additive).
-    pub failure_latency_percentile: Option<i64>,
-    /// Metrics under keys this version does not know, by key.
-    pub extra: BTreeMap<String, Option<i64>>,
-}
-
 impl DnsMetrics {
-    /// The known metrics' fields in [`DnsMetricKey::KNOWN`] order.
-    pub(crate) fn known_mut(&mut self) -> [&mut Option<i64>; 10] {
-        [
-            &mut self.total_requests,
-            &mut self.failures,
-            &mut self.successful_responses,
-            &mut self.failed_responses,
-            &mut self.timeouts,
-            &mut self.nxdomain,
-            &mut self.servfail,
-            &mut self.other_errors,
-            &mut self.success_latency_percentile,
-            &mut self.failure_latency_percentile,
-        ]
-    }
-
     /// The field of the known metric whose key is `key` (as bytes), or `None` for a key
     /// this version does not know.
     ///
@@ -227,31 +182,15 @@ impl DnsMetrics {
     /// previous one (`guess`, advanced here) is tried first: one comparison per item, and
     /// no allocation for known keys.
     fn known_slot(&mut self, key: &[u8], guess: &mut usize) -> Option<&mut Option<i64>> {
-        let known = &DnsMetricKey::KNOWN_NAMES;
+        let known = &DnsMetricKey::METRICS;
         let index = match known.get(*guess) {
-            Some(candidate) if candidate.as_bytes() == key => *guess,
+            Some(candidate) if candidate.name.as_bytes() == key => *guess,
             _ => known
                 .iter()
-                .position(|candidate| candidate.as_bytes() == key)?,
+                .position(|candidate| candidate.name.as_bytes() == key)?,
         };
         *guess = index + 1;
         self.known_mut().into_iter().nth(index)
-    }
-
-    /// The known metrics in [`DnsMetricKey::KNOWN`] order.
-    pub(crate) fn known(&self) -> [Option<i64>; 10] {
-        [
-            self.total_requests,
-            self.failures,
-            self.successful_responses,
-            self.failed_responses,
-            self.timeouts,
-            self.nxdomain,
-            self.servfail,
-            self.other_errors,
-            self.success_latency_percentile,
-            self.failure_latency_percentile,
-        ]
     }
 
     /// The value of metric `key` (known or not).

@@ -14,9 +14,9 @@ use serde::de::{self, DeserializeSeed, MapAccess, SeqAccess, Visitor};
 use serde::ser::SerializeMap;
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
-use super::connection::Connection;
 use super::decode::{GeneralRow, RowDecode, RowInPlace};
 use super::dns::DnsRow;
+use super::generated_metrics::Connection;
 use super::reader::Hints;
 use super::text::KeyStr;
 

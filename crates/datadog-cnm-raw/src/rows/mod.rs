@@ -8,15 +8,21 @@
 //!   which `reader.rs` walks row after row, in the shape the server sends.
 //! - `decode.rs`: one row, on that fast path or with a general serde decoder that handles
 //!   anything valid; both build the same row for any text (property-tested).
-//! - `connection.rs`, `dns.rs`: the two row types; `group_bys.rs`: their group-by values,
-//!   compactly stored; `metric_key.rs`: the open DNS metric key; `text.rs`: shared serde
-//!   pieces.
+//! - `generated_metrics.rs` (written by `cargo xtask codegen` from the spec's `x-cnm-*`
+//!   extensions): the `Connection` and `DnsMetrics` structs with one field per metric,
+//!   `DnsMetricKey`, and the metric tables.
+//! - `connection.rs`, `dns.rs`: decoding and serializing the two row types;
+//!   `group_bys.rs`: their group-by values, compactly stored; `metric_key.rs`: conversions
+//!   of the open DNS metric key; `text.rs`: shared serde pieces.
 //!
 //! Members this version does not know are kept (`extra_attributes`, `extra_members`,
 //! `DnsMetrics::extra`), never dropped.
 
 mod connection;
 pub(crate) mod decode;
+#[rustfmt::skip]
+#[allow(missing_docs, unused_qualifications, clippy::all, clippy::pedantic)]
+mod generated_metrics;
 mod dns;
 mod document;
 mod group_bys;
@@ -28,11 +34,10 @@ use std::marker::PhantomData;
 
 use serde::de::{DeserializeOwned, DeserializeSeed};
 
-pub use connection::Connection;
-pub use dns::{DnsMetrics, DnsRow};
+pub use dns::DnsRow;
 pub use document::{ConnectionsDocument, DnsDocument, Document};
+pub use generated_metrics::{Connection, DnsMetricKey, DnsMetrics};
 pub use group_bys::GroupBys;
-pub use metric_key::DnsMetricKey;
 
 use decode::RowDecode;
 use document::GeneralDocument;

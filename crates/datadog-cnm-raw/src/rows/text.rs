@@ -108,9 +108,9 @@ impl<'de> Deserialize<'de> for StrRef<'de> {
 
 /// An `int64` metric or `null`, read with a single dispatch (cheaper than `Option<i64>`,
 /// which peeks at the input twice).
-pub(crate) struct Metric;
+pub(crate) struct IntOrNull;
 
-impl<'de> DeserializeSeed<'de> for Metric {
+impl<'de> DeserializeSeed<'de> for IntOrNull {
     type Value = Option<i64>;
 
     fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<Option<i64>, D::Error> {
@@ -118,7 +118,7 @@ impl<'de> DeserializeSeed<'de> for Metric {
     }
 }
 
-impl<'de> Visitor<'de> for Metric {
+impl<'de> Visitor<'de> for IntOrNull {
     type Value = Option<i64>;
 
     fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -148,12 +148,12 @@ impl<'de> Visitor<'de> for Metric {
     }
 }
 
-/// A metric value read with [`Metric`], as a `Deserialize` type.
+/// A metric value read with [`IntOrNull`], as a `Deserialize` type.
 pub(crate) struct MetricValue(pub(crate) Option<i64>);
 
 impl<'de> Deserialize<'de> for MetricValue {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        Metric.deserialize(deserializer).map(MetricValue)
+        IntOrNull.deserialize(deserializer).map(MetricValue)
     }
 }
 

@@ -40,7 +40,7 @@ pub fn connections_body() -> Vec<u8> {
         out.push_str(r#"{"attributes":{"#);
         for (i, metric) in datadog_cnm::Connection::METRICS.iter().enumerate() {
             let magnitude = if i < 4 { 10_000_000_000 } else { 1_000_000 };
-            let _ = write!(out, r#""{metric}":{},"#, rng.below(magnitude));
+            let _ = write!(out, r#""{}":{},"#, metric.name, rng.below(magnitude));
         }
         out.push_str(r#""group_bys":{"#);
         for (i, (key, value)) in groups.iter().enumerate() {

@@ -1,8 +1,21 @@
 //! `cargo xtask codegen [--check]`: the low-level client, generated from the spec.
 //!
-//! Codegen is a pure function of `spec/datadog-cnm.yaml` and the progenitor settings
-//! below: the same inputs always give byte-identical files, so `--check` can compare
-//! what is checked in with what would be written now.
+//! Codegen is a pure function of `spec/datadog-cnm.yaml` and the settings below: the same
+//! inputs always give byte-identical files, so `--check` can compare what is checked in
+//! with what would be written now. It writes four files:
+//!
+//! - `generated.rs`: progenitor's client, builders and wire types, less the types only
+//!   the replaced row and document schemas used (`prune.rs`);
+//! - `generated_httpmock.rs`: progenitor's typed httpmock helpers;
+//! - `rows/generated_metrics.rs`: the metric fields and tables of the row types, from the
+//!   spec's `x-cnm-*` extensions (`metrics.rs` reads them, `rows.rs` writes the code);
+//! - `generated_operations.rs`: the `Operation` enum, `QueryParams` and one call per
+//!   operation (`operations.rs`), which also checks that the facade sets every parameter.
+
+mod metrics;
+mod operations;
+mod prune;
+mod rows;
 
 use std::fmt::Write as _;
 use std::fs;
@@ -16,6 +29,28 @@ use progenitor::{GenerationSettings, Generator, HooksMode, InterfaceStyle, TagSt
 pub const SPEC_PATH: &str = "spec/datadog-cnm.yaml";
 const CLIENT_PATH: &str = "crates/datadog-cnm-raw/src/generated.rs";
 const HTTPMOCK_PATH: &str = "crates/datadog-cnm-raw/src/generated_httpmock.rs";
+const METRICS_PATH: &str = "crates/datadog-cnm-raw/src/rows/generated_metrics.rs";
+const OPERATIONS_PATH: &str = "crates/datadog-cnm-raw/src/generated_operations.rs";
+
+/// Schemas replaced by hand-written types (crates/datadog-cnm-raw/src/rows/), and the
+/// types that replace them.
+const REPLACEMENTS: [(&str, &str); 5] = [
+    // A metric key the server adds tomorrow must not fail today's response.
+    ("DnsMetricKey", "crate::DnsMetricKey"),
+    // The two row schemas, decoded 7500 times per page: hand-written single-pass decoders
+    // that keep unknown members.
+    (
+        "SingleAggregatedConnectionResponseData",
+        "crate::Connection",
+    ),
+    ("SingleAggregatedDnsResponseData", "crate::DnsRow"),
+    // The response documents: rows decoded in place, members besides `data` kept.
+    (
+        "SingleAggregatedConnectionResponseArray",
+        "crate::ConnectionsDocument",
+    ),
+    ("SingleAggregatedDnsResponseArray", "crate::DnsDocument"),
+];
 
 /// Write the files, or only compare them.
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -122,37 +157,15 @@ fn settings() -> GenerationSettings {
         .with_inner_type(tokens("crate::Seam"))
         // HashMap iteration order would make snapshots and debug output flaky.
         .with_map_type("::std::collections::BTreeMap")
-        .with_derive("PartialEq")
-        // A metric key the server adds tomorrow must not fail today's response.
-        .with_replacement(
-            "DnsMetricKey",
-            "crate::DnsMetricKey",
-            [TypeImpl::Display, TypeImpl::FromStr].into_iter(),
-        )
-        // The two row schemas, decoded 7500 times per page: hand-written single-pass
-        // decoders that keep unknown members (crates/datadog-cnm-raw/src/rows/).
-        .with_replacement(
-            "SingleAggregatedConnectionResponseData",
-            "crate::Connection",
-            [TypeImpl::Default].into_iter(),
-        )
-        .with_replacement(
-            "SingleAggregatedDnsResponseData",
-            "crate::DnsRow",
-            [TypeImpl::Default].into_iter(),
-        )
-        // The response documents: the `data` array read in one piece, and members besides
-        // `data` kept (crates/datadog-cnm-raw/src/rows/document.rs).
-        .with_replacement(
-            "SingleAggregatedConnectionResponseArray",
-            "crate::ConnectionsDocument",
-            [TypeImpl::Default].into_iter(),
-        )
-        .with_replacement(
-            "SingleAggregatedDnsResponseArray",
-            "crate::DnsDocument",
-            [TypeImpl::Default].into_iter(),
-        );
+        .with_derive("PartialEq");
+    for (schema, rust) in REPLACEMENTS {
+        let impls = if schema == "DnsMetricKey" {
+            vec![TypeImpl::Display, TypeImpl::FromStr]
+        } else {
+            vec![TypeImpl::Default]
+        };
+        settings.with_replacement(schema, rust, impls.into_iter());
+    }
     settings
 }
 
@@ -165,6 +178,8 @@ fn tokens(source: &str) -> proc_macro2::TokenStream {
 }
 
 fn generate(spec: &openapiv3::OpenAPI) -> Result<Vec<Output>> {
+    let tables = metrics::read(spec)?;
+    let operations = operations::read(spec, &REPLACEMENTS)?;
     let mut generator = Generator::new(&settings());
     let client = generator
         .generate_tokens(spec)
@@ -172,6 +187,10 @@ fn generate(spec: &openapiv3::OpenAPI) -> Result<Vec<Output>> {
     let httpmock = generator
         .httpmock(spec, "crate")
         .map_err(|e| anyhow::anyhow!("progenitor could not generate the httpmock helpers: {e}"))?;
+    let replaced: Vec<&str> = REPLACEMENTS.iter().map(|(schema, _)| *schema).collect();
+    let unused = prune::unused_schemas(spec, &replaced)?;
+    let mut client = parse(client)?;
+    prune::prune(&mut client, &unused);
     Ok(vec![
         Output {
             path: CLIENT_PATH,
@@ -180,15 +199,32 @@ fn generate(spec: &openapiv3::OpenAPI) -> Result<Vec<Output>> {
         Output {
             path: HTTPMOCK_PATH,
             contents: render(
-                httpmock,
+                parse(httpmock)?,
                 "Typed httpmock helpers for the two CNM operations (feature `httpmock`).",
+            )?,
+        },
+        Output {
+            path: METRICS_PATH,
+            contents: render(
+                parse(rows::generate(&tables))?,
+                "The metric fields and tables of the row types, from the spec's `x-cnm-*` extensions.",
+            )?,
+        },
+        Output {
+            path: OPERATIONS_PATH,
+            contents: render(
+                parse(operations::generate(&operations)?)?,
+                "The operations, their query parameters, and one call per operation.",
             )?,
         },
     ])
 }
 
-fn render(tokens: proc_macro2::TokenStream, what: &str) -> Result<String> {
-    let file = syn::parse_file(&tokens.to_string()).context("progenitor emitted invalid Rust")?;
+fn parse(tokens: proc_macro2::TokenStream) -> Result<syn::File> {
+    syn::parse_file(&tokens.to_string()).context("generated code is not valid Rust")
+}
+
+fn render(file: syn::File, what: &str) -> Result<String> {
     let body = prettyplease::unparse(&file);
     let mut out = String::with_capacity(body.len() + 256);
     let _ = writeln!(
@@ -198,7 +234,7 @@ fn render(tokens: proc_macro2::TokenStream, what: &str) -> Result<String> {
     let _ = writeln!(out, "// {what}");
     let _ = writeln!(
         out,
-        "// Change the spec or xtask/src/codegen.rs, then run `cargo xtask codegen`."
+        "// Change the spec or xtask/src/codegen/, then run `cargo xtask codegen`."
     );
     out.push('\n');
     out.push_str(&body);
