@@ -267,6 +267,172 @@ mod tests {
         generate(&spec).unwrap_or_else(|e| panic!("codegen: {e:#}"))
     }
 
+    fn error_from(text: &str) -> String {
+        let spec = serde_norway::from_str(text).unwrap_or_else(|e| panic!("spec: {e}"));
+        match generate(&spec) {
+            Ok(_) => panic!("codegen accepted the spec"),
+            Err(error) => format!("{error:#}"),
+        }
+    }
+
+    fn spec_text() -> String {
+        fs::read_to_string(workspace_root().join(SPEC_PATH)).unwrap()
+    }
+
+    fn output<'a>(outputs: &'a [Output], path: &str) -> &'a str {
+        outputs
+            .iter()
+            .find(|output| output.path == path)
+            .map(|output| output.contents.as_str())
+            .unwrap_or_else(|| panic!("no output {path}"))
+    }
+
+    /// The spec with a new TCP metric (after `tcp_retransmits`, as upstream would sort
+    /// it) and a new DNS key, described only by their aggregations.
+    fn spec_with_new_metrics(aggregation: &str) -> String {
+        let text = spec_text();
+        let anchor = "        tcp_timeouts:\n";
+        assert!(text.contains(anchor));
+        let metric = format!(
+            "        tcp_syn_retransmits:\n          description: SYN packets sent again.\n          \
+             format: int64\n          type: integer\n{aggregation}"
+        );
+        let text = text.replacen(anchor, &format!("{metric}{anchor}"), 1);
+        let text = text.replacen(
+            "        - dns_failure_latency_percentile\n      type: string\n",
+            "        - dns_failure_latency_percentile\n        - dns_responses.refused\n      type: string\n",
+            1,
+        );
+        text.replacen(
+            "        - percentile\n        - percentile\n",
+            "        - percentile\n        - percentile\n        - sum\n",
+            1,
+        )
+    }
+
+    #[test]
+    fn a_new_metric_and_dns_key_need_only_their_aggregation() {
+        let outputs = generate_from(&spec_with_new_metrics("          x-cnm-aggregation: sum\n"));
+        let metrics = output(&outputs, METRICS_PATH);
+        assert!(metrics.contains("pub tcp_syn_retransmits: Option<i64>,"));
+        assert!(metrics.contains("name: \"tcp_syn_retransmits\","));
+        assert!(metrics.contains("pub const METRICS: [Metric; 18usize]"));
+        assert!(metrics.contains("pub responses_refused: Option<i64>,"));
+        assert!(metrics.contains("DnsResponsesRefused,"));
+        assert!(metrics.contains("\"dns_responses.refused\" => Self::DnsResponsesRefused,"));
+        // The new TCP metric: a sum, a plain count, labelled after its name.
+        let entry = metrics
+            .split("Metric {")
+            .find(|entry| entry.contains("name: \"tcp_syn_retransmits\""))
+            .unwrap_or_default();
+        assert!(entry.contains("aggregation: Aggregation::Sum"), "{entry}");
+        assert!(entry.contains("unit: Unit::Count"), "{entry}");
+        assert!(entry.contains("label: \"syn retransmits\""), "{entry}");
+        assert!(entry.contains("column: None"), "{entry}");
+        // Only the metric file changes: the client and its helpers do not list metrics.
+        let stale: Vec<&str> = stale_outputs(&workspace_root(), &outputs)
+            .iter()
+            .map(|s| s.path)
+            .collect();
+        assert_eq!(stale, [METRICS_PATH]);
+    }
+
+    #[test]
+    fn the_generated_tables_say_what_the_spec_says() {
+        let spec: openapiv3::OpenAPI = serde_norway::from_str(&spec_text()).unwrap();
+        let tables = metrics::read(&spec).unwrap();
+        assert_eq!(tables.connection.len(), 17);
+        assert_eq!(tables.dns.len(), 10);
+        let rtt = tables
+            .connection
+            .iter()
+            .find(|m| m.name == "rtt_micro_seconds")
+            .unwrap();
+        assert_eq!(
+            (rtt.aggregation.as_str(), rtt.unit.as_str()),
+            ("mean", "microseconds")
+        );
+        let latency = &tables.dns[8];
+        assert_eq!(latency.name, "dns_success_latency_percentile");
+        assert_eq!(
+            (latency.aggregation.as_str(), latency.unit.as_str()),
+            ("percentile", "milliseconds")
+        );
+        assert_eq!(tables.dns[5].field, "responses_nxdomain");
+        assert_eq!(tables.dns[5].variant, "DnsResponsesNxdomain");
+        // And the checked-in file holds exactly those tables.
+        let generated = fs::read_to_string(workspace_root().join(METRICS_PATH)).unwrap();
+        for metric in tables.connection.iter().chain(&tables.dns) {
+            let aggregation = format!("Aggregation::{}", capitalized(&metric.aggregation));
+            let entry = generated
+                .split("Metric {")
+                .find(|entry| entry.contains(&format!("name: \"{}\",", metric.name)))
+                .unwrap_or_else(|| panic!("{} is not in the generated table", metric.name));
+            assert!(entry.contains(&aggregation), "{}: {entry}", metric.name);
+        }
+    }
+
+    fn capitalized(word: &str) -> String {
+        let mut chars = word.chars();
+        chars
+            .next()
+            .map(|c| c.to_ascii_uppercase().to_string() + chars.as_str())
+            .unwrap_or_default()
+    }
+
+    #[test]
+    fn a_metric_without_an_aggregation_is_refused_with_the_fix() {
+        let error = error_from(&spec_with_new_metrics(""));
+        assert!(
+            error.contains("metric `tcp_syn_retransmits` has no `x-cnm-aggregation`"),
+            "{error}"
+        );
+        assert!(error.contains("x-cnm-aggregation: sum"), "{error}");
+        let dns_only = spec_with_new_metrics("          x-cnm-aggregation: sum\n").replacen(
+            "        - percentile\n        - percentile\n        - sum\n",
+            "        - percentile\n        - percentile\n",
+            1,
+        );
+        let error = error_from(&dns_only);
+        assert!(
+            error.contains("DNS metric `dns_responses.refused` has no aggregation"),
+            "{error}"
+        );
+        let bad = spec_text().replacen("x-cnm-aggregation: mean", "x-cnm-aggregation: median", 1);
+        let error = error_from(&bad);
+        assert!(
+            error.contains("must be one of sum, mean, rate, percentile"),
+            "{error}"
+        );
+    }
+
+    #[test]
+    fn a_parameter_the_facade_does_not_set_is_refused_with_the_fix() {
+        let text = spec_text();
+        let anchor = "        - $ref: \"#/components/parameters/CnmQuery\"\n";
+        let extra = "        - description: Only these hosts.\n          in: query\n          name: hosts\n          schema:\n            type: string\n";
+        assert_eq!(text.matches(anchor).count(), 2);
+        let text = text.replace(anchor, &format!("{anchor}{extra}"));
+        let error = error_from(&text);
+        assert!(error.contains("the query parameter `hosts`"), "{error}");
+        assert!(error.contains("FACADE_PARAMETERS"), "{error}");
+    }
+
+    #[test]
+    fn types_only_the_replaced_schemas_use_are_left_out() {
+        let client = fs::read_to_string(workspace_root().join(CLIENT_PATH)).unwrap();
+        for gone in [
+            "SingleAggregatedConnectionResponseDataAttributes",
+            "SingleAggregatedDnsResponseDataAttributesMetricsItems",
+            "SingleAggregatedDnsResponseDataType",
+        ] {
+            assert!(!client.contains(&format!("pub struct {gone}")), "{gone}");
+            assert!(!client.contains(&format!("pub enum {gone}")), "{gone}");
+        }
+        assert!(client.contains("pub struct ApiErrorResponse"));
+        assert!(client.contains("pub struct CnmGroupBy"));
+    }
+
     #[test]
     fn codegen_is_deterministic_and_checked_in_code_is_current() {
         let root = workspace_root();
