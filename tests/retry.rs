@@ -451,7 +451,8 @@ async fn the_wait_really_happens() {
     );
 }
 
-/// The shared state also keeps *other* requests of the client back after a 429.
+/// The shared state also keeps the client's *other* requests (under the same rate limit)
+/// back after a 429, retries disabled or not.
 #[tokio::test(start_paused = true)]
 async fn a_429_holds_back_the_clients_other_requests() {
     let server = MockServer::builder()
@@ -473,7 +474,7 @@ async fn a_429_holds_back_the_clients_other_requests() {
         matches!(first, Err(Error::RateLimited { attempts: 1, .. })),
         "{first:?}"
     );
-    let second = client.dns().send().await;
+    let second = client.connections().send().await;
     assert!(second.is_ok(), "{:?}", second.err());
     assert_eq!(gaps(&server), vec![Duration::from_secs(1)]);
 }

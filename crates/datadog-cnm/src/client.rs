@@ -12,7 +12,7 @@ use url::Url;
 use crate::clock::{Clock, Jitter, RandomJitter, TokioClock};
 use crate::credentials::{Credentials, Redacted};
 use crate::error::{Error, Result};
-use crate::request::Executor;
+use crate::request::{Executor, RateLimitWait, WaitHook};
 use crate::retry::RetryPolicy;
 use crate::site::Site;
 
@@ -140,6 +140,7 @@ pub struct ClientBuilder {
     body_limit: Option<u64>,
     clock: Option<Arc<dyn Clock>>,
     jitter: Option<Arc<dyn Jitter>>,
+    on_rate_limit_wait: Option<WaitHook>,
     /// The first error a setter met, reported by `build`.
     error: Option<Error>,
 }
@@ -242,6 +243,35 @@ impl ClientBuilder {
     #[must_use]
     pub fn body_limit(mut self, bytes: u64) -> Self {
         self.body_limit = Some(bytes);
+        self
+    }
+
+    /// Call `hook` whenever a request of this client starts waiting for the rate limit
+    /// (how long, and the limit as last reported): to tell a user why nothing happens.
+    /// Every waiting request reports its own wait; keep the hook cheap.
+    ///
+    /// ```no_run
+    /// # fn build() -> Result<datadog_cnm::Client, datadog_cnm::Error> {
+    /// use std::time::Duration;
+    /// use datadog_cnm::Client;
+    ///
+    /// let client = Client::builder()
+    ///     .on_rate_limit_wait(|wait| {
+    ///         if wait.wait > Duration::from_secs(2) {
+    ///             eprintln!("waiting {:.0?} for the rate limit", wait.wait);
+    ///         }
+    ///     })
+    ///     .with_env()
+    ///     .build()?;
+    /// # Ok(client)
+    /// # }
+    /// ```
+    #[must_use]
+    pub fn on_rate_limit_wait(
+        mut self,
+        hook: impl Fn(&RateLimitWait) + Send + Sync + 'static,
+    ) -> Self {
+        self.on_rate_limit_wait = Some(Arc::new(hook));
         self
     }
 
@@ -369,6 +399,7 @@ impl ClientBuilder {
             self.jitter
                 .unwrap_or_else(|| Arc::new(RandomJitter::default())),
             timeout,
+            self.on_rate_limit_wait,
         );
         Ok(Client {
             inner: Arc::new(Inner {

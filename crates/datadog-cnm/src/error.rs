@@ -104,6 +104,14 @@ pub enum Error {
         announced: Option<u64>,
     },
 
+    /// The request's time budget (the retry policy's, or a series' deadline) ran out before
+    /// it could be sent.
+    #[error("the time budget of {}s ran out before the request could be sent", budget.as_secs_f64())]
+    OutOfTime {
+        /// The budget that ran out.
+        budget: Duration,
+    },
+
     /// One window of a [series](crate::Series) failed; the series stopped there.
     #[error("window {window} failed: {source}")]
     Series {
@@ -142,7 +150,10 @@ impl Error {
     /// `true` when sending the same request again later may succeed.
     pub fn is_retryable(&self) -> bool {
         match self {
-            Self::Transport { .. } | Self::Timeout { .. } | Self::RateLimited { .. } => true,
+            Self::Transport { .. }
+            | Self::Timeout { .. }
+            | Self::RateLimited { .. }
+            | Self::OutOfTime { .. } => true,
             Self::Api { status, .. } => crate::retry::is_retryable_status(*status),
             Self::Series { source, .. } => source.is_retryable(),
             Self::InvalidInput { .. }

@@ -62,6 +62,7 @@
 //! Built on `datadog-cnm-raw`, a low-level client generated from an OpenAPI fragment.
 //! `ARCHITECTURE.md` at the repository root explains how the pieces fit.
 
+mod admission;
 mod client;
 mod clock;
 mod credentials;
@@ -83,6 +84,7 @@ pub use multisite::MultiSite;
 pub use page::{ConnectionsPage, DnsPage, Page};
 pub use query::{ConnectionsQuery, DnsQuery, Query};
 pub use ratelimit::RateLimit;
+pub use request::RateLimitWait;
 pub use retry::RetryPolicy;
 pub use series::{KeepGoing, Progress, Series};
 pub use site::Site;

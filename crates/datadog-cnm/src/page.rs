@@ -20,12 +20,23 @@ pub struct Page<R> {
     /// `true` when the server returned as many rows as the query's limit (100 unless set):
     /// there may be more groups.
     pub truncated: bool,
+    /// The number of rows the query asked for at most (its `limit`, or the API's default
+    /// of 100).
+    pub limit: u32,
     /// Rate-limit state reported with the response.
     pub rate_limit: Option<RateLimit>,
     /// Members of the response document other than `data` (JSON:API `meta`, `links`, …),
     /// exactly as the server sent them; usually empty.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub extra_members: BTreeMap<String, serde_json::Value>,
+}
+
+impl<R> Page<R> {
+    /// `true` when the page holds more rows than the query asked for: the server (or a
+    /// proxy in front of it) ignored the limit. The rows are all kept.
+    pub fn over_limit(&self) -> bool {
+        self.rows.len() > self.limit as usize
+    }
 }
 
 /// One page of aggregated TCP connections.

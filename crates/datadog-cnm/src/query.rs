@@ -2,7 +2,7 @@
 
 use std::fmt;
 use std::marker::PhantomData;
-use std::time::{Duration, SystemTime};
+use std::time::{Duration, Instant, SystemTime};
 
 use datadog_cnm_raw::{Connection, DnsRow, Operation, QueryParams, Row};
 
@@ -140,12 +140,17 @@ impl<R: Row> Query<R> {
         self.client.executor().execute::<R>(&request).await
     }
 
-    /// This query over `window` instead of the one it was built with: what a series sends
-    /// for each of its windows.
-    pub(crate) async fn send_window(&self, window: Window) -> Result<Page<R>> {
+    /// This query over `window` instead of the one it was built with, within `deadline`:
+    /// what a series sends for each of its windows.
+    pub(crate) async fn send_window(
+        &self,
+        window: Window,
+        deadline: Option<Instant>,
+    ) -> Result<Page<R>> {
         let mut params = self.params.clone();
         params.window = Some(window);
-        let request = params.resolve::<R>(self.client.wall_time())?;
+        let mut request = params.resolve::<R>(self.client.wall_time())?;
+        request.deadline = deadline;
         self.client.executor().execute::<R>(&request).await
     }
 }
@@ -202,6 +207,7 @@ impl Params {
         let join = |items: &[String]| (!items.is_empty()).then(|| items.join(","));
         Ok(Request {
             window,
+            deadline: None,
             page_size: self.limit.unwrap_or(Query::<R>::DEFAULT_LIMIT),
             params: QueryParams {
                 from: Some(window.from_unix_secs()),
@@ -275,6 +281,7 @@ mod tests {
             resolved,
             Some(Request {
                 window,
+                deadline: None,
                 page_size: 100,
                 params: QueryParams {
                     from: Some(window.from_unix_secs()),

@@ -17,10 +17,11 @@ use datadog_cnm_raw::{
 use http::HeaderMap;
 use tracing::Instrument;
 
+use crate::admission::{Admissions, Wait};
 use crate::clock::{Clock, Jitter};
 use crate::error::{ApiErrorDetail, Error, Result, excerpt, parse_error_body};
 use crate::page::Page;
-use crate::ratelimit::{Admission, Gate, RateLimit};
+use crate::ratelimit::RateLimit;
 use crate::retry::{
     RetryPolicy, is_retryable_status, requested_wait_with_jitter, server_requested_wait,
 };
@@ -35,18 +36,39 @@ pub(crate) struct Request {
     pub(crate) params: QueryParams,
     /// The number of rows that means "there may be more": the limit, or the API's default.
     pub(crate) page_size: u32,
+    /// When the caller's whole budget ends (a series' deadline), if sooner than the retry
+    /// policy's.
+    pub(crate) deadline: Option<Instant>,
 }
+
+/// A wait for the rate limit, as [`ClientBuilder::on_rate_limit_wait`] reports it.
+///
+/// [`ClientBuilder::on_rate_limit_wait`]: crate::ClientBuilder::on_rate_limit_wait
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct RateLimitWait {
+    /// The operation of the waiting request.
+    pub operation: datadog_cnm_raw::Operation,
+    /// How long it waits.
+    pub wait: Duration,
+    /// The rate limit, as the server last reported it.
+    pub rate_limit: Option<RateLimit>,
+}
+
+/// What hears of rate-limit waits.
+pub(crate) type WaitHook = Arc<dyn Fn(&RateLimitWait) + Send + Sync>;
 
 /// Runs the requests of one client (and its clones): one low-level client, one rate-limit
 /// gate, one retry policy.
 pub(crate) struct Executor {
     raw: datadog_cnm_raw::Client,
     retry: RetryPolicy,
-    gate: Gate,
+    admissions: Admissions,
     clock: Arc<dyn Clock>,
     jitter: Arc<dyn Jitter>,
     /// The per-attempt timeout, for error messages.
     timeout: Duration,
+    on_wait: Option<WaitHook>,
 }
 
 /// What the server said to one attempt, when it was not a page.
@@ -88,14 +110,16 @@ impl Executor {
         clock: Arc<dyn Clock>,
         jitter: Arc<dyn Jitter>,
         timeout: Duration,
+        on_wait: Option<WaitHook>,
     ) -> Self {
         Self {
             raw,
             retry,
-            gate: Gate::default(),
+            admissions: Admissions::default(),
             clock,
             jitter,
             timeout,
+            on_wait,
         }
     }
 
@@ -112,16 +136,33 @@ impl Executor {
     /// Send `request` until it succeeds or the retry policy gives up.
     pub(crate) async fn execute<R: Row>(&self, request: &Request) -> Result<Page<R>> {
         let started = self.clock.now();
+        let budget_end = started + self.retry.time_budget();
+        let deadline = request.deadline.map_or(budget_end, |d| d.min(budget_end));
+        if started >= deadline {
+            return Err(Error::OutOfTime {
+                budget: self.retry.time_budget(),
+            });
+        }
         let mut attempt = 0u32;
         let mut last: Option<Failure> = None;
         loop {
-            let ticket = match self.admission(started).await {
+            let admitted = self
+                .admissions
+                .admit(
+                    R::OPERATION,
+                    || self.clock.now(),
+                    |wait| self.clock.sleep(wait),
+                    deadline,
+                    |wait| self.tell_wait(R::OPERATION, wait),
+                )
+                .await;
+            let ticket = match admitted {
                 Ok(ticket) => ticket,
                 Err(wait) => {
                     return Err(match last {
                         Some(failure) => failure.into_error::<R>(attempt, self.timeout, Some(wait)),
                         None => Error::RateLimited {
-                            rate_limit: self.gate.last_known().map(Box::new),
+                            rate_limit: self.admissions.last_known(R::OPERATION).map(Box::new),
                             attempts: 0,
                             retry_in: Some(wait),
                         },
@@ -157,16 +198,20 @@ impl Executor {
                     span.record("rate_limit.reset_s", reset.as_secs());
                 }
             }
-            ticket.record(answered_at, rate_limit.as_ref(), status);
+            // A 429 holds every request of the client back for as long as it asks.
+            let pause = match (&result, status) {
+                (Err(Failure::Status { headers, .. }), Some(429)) => {
+                    server_requested_wait(rate_limit.as_ref(), headers, self.clock.wall())
+                }
+                _ => None,
+            };
+            ticket.record(answered_at, rate_limit.as_ref(), status, pause);
             let failure = match result {
                 Ok(document) => return Ok(page(document, request, rate_limit)),
                 Err(failure) => failure,
             };
-            match self.decide(&failure, attempt, started) {
+            match self.decide(&failure, attempt, started, deadline) {
                 Decision::Retry(delay) => {
-                    if status == Some(429) {
-                        self.gate.close_until(answered_at + delay);
-                    }
                     let _enter = span.enter();
                     tracing::warn!(
                         attempt,
@@ -185,31 +230,26 @@ impl Executor {
         }
     }
 
-    /// Wait until the shared rate limit admits a request. `Err` holds how long the gate
-    /// would still keep it waiting, when that is longer than the retry budget has left.
-    async fn admission(
-        &self,
-        started: Instant,
-    ) -> std::result::Result<crate::ratelimit::Ticket<'_>, Duration> {
-        loop {
-            let now = self.clock.now();
-            match self.gate.admit(now) {
-                Admission::Send(ticket) => return Ok(ticket),
-                Admission::WaitUntil(until) => {
-                    if until.saturating_duration_since(started) > self.retry.time_budget() {
-                        return Err(until.saturating_duration_since(now));
-                    }
-                    tracing::debug!(
-                        wait_ms = millis(until.saturating_duration_since(now)),
-                        "waiting for the rate limit to reset"
-                    );
-                    self.clock.sleep(until.saturating_duration_since(now)).await;
-                }
-            }
+    /// Tell the hook (and the log) that a request waits for the rate limit.
+    fn tell_wait(&self, operation: datadog_cnm_raw::Operation, wait: &Wait) {
+        let wait = RateLimitWait {
+            operation,
+            wait: wait.until.saturating_duration_since(self.clock.now()),
+            rate_limit: wait.rate_limit.clone(),
+        };
+        tracing::debug!(wait_ms = millis(wait.wait), %operation, "waiting for the rate limit");
+        if let Some(hook) = &self.on_wait {
+            hook(&wait);
         }
     }
 
-    fn decide(&self, failure: &Failure, attempt: u32, started: Instant) -> Decision {
+    fn decide(
+        &self,
+        failure: &Failure,
+        attempt: u32,
+        started: Instant,
+        deadline: Instant,
+    ) -> Decision {
         let stop = Decision::Stop { retry_in: None };
         let requested = match failure {
             Failure::Status {
@@ -232,8 +272,9 @@ impl Executor {
             Some(requested) => requested_wait_with_jitter(requested, self.jitter.sample()),
             None => self.retry.backoff(attempt, self.jitter.sample()),
         };
-        let elapsed = self.clock.now().saturating_duration_since(started);
-        if elapsed + delay <= self.retry.time_budget() {
+        let now = self.clock.now();
+        let elapsed = now.saturating_duration_since(started);
+        if elapsed + delay <= self.retry.time_budget() && now + delay <= deadline {
             Decision::Retry(delay)
         } else {
             Decision::Stop {
@@ -305,8 +346,18 @@ async fn read_answer<R: Row>(
 }
 
 fn page<R>(document: Document<R>, request: &Request, rate_limit: Option<RateLimit>) -> Page<R> {
+    let rows = document.data.len();
+    if rows > request.page_size as usize {
+        // Kept, never dropped; but worth a word: the server (or a proxy) ignored the limit.
+        tracing::warn!(
+            rows,
+            limit = request.page_size,
+            "the page holds more rows than the limit asked for"
+        );
+    }
     Page {
-        truncated: document.data.len() >= request.page_size as usize,
+        truncated: rows >= request.page_size as usize,
+        limit: request.page_size,
         rows: document.data,
         window: request.window,
         rate_limit,

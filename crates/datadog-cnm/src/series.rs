@@ -62,6 +62,8 @@ pub struct Series<R: Row> {
     windows: Result<Vec<Window>>,
     concurrency: usize,
     progress: Option<ProgressFn>,
+    /// The whole series' time budget, from when it starts.
+    deadline: Option<Duration>,
 }
 
 impl<R: Row> Query<R> {
@@ -84,7 +86,17 @@ impl<R: Row> Series<R> {
             windows: window.split(step),
             concurrency: Self::DEFAULT_CONCURRENCY,
             progress: None,
+            deadline: None,
         }
+    }
+
+    /// Give the whole series `budget` from when it starts: waits for the rate limit and
+    /// retries stop at it, and a window that cannot be sent before it fails
+    /// ([`Error::RateLimited`] or [`Error::OutOfTime`]). Without it, each request has its
+    /// retry policy's budget and the series takes as long as its windows do.
+    pub fn deadline(mut self, budget: Duration) -> Self {
+        self.deadline = Some(budget);
+        self
     }
 
     /// Fetch at most `n` windows at once (default 4; at least 1). All of them share the
@@ -148,7 +160,9 @@ impl<R: Row> Series<R> {
             windows,
             concurrency,
             progress,
+            deadline,
         } = self;
+        let deadline = deadline.map(|budget| query.client().executor().clock().now() + budget);
         let (windows, invalid) = match windows {
             Ok(windows) => (windows, None),
             Err(error) => (Vec::new(), Some(error)),
@@ -158,7 +172,7 @@ impl<R: Row> Series<R> {
         let fetches = stream::iter(windows).map(move |window| {
             let (query, done, progress) = (query.clone(), done.clone(), progress.clone());
             async move {
-                let result = query.send_window(window).await;
+                let result = query.send_window(window, deadline).await;
                 if let Some(progress) = &progress {
                     progress(Progress {
                         done: done.fetch_add(1, Ordering::Relaxed) + 1,
@@ -183,6 +197,7 @@ impl<R: Row> fmt::Debug for Series<R> {
         f.debug_struct("Series")
             .field("windows", &self.windows.as_ref().map(Vec::len))
             .field("concurrency", &self.concurrency)
+            .field("deadline", &self.deadline)
             .finish_non_exhaustive()
     }
 }
@@ -209,6 +224,7 @@ impl<R: Row> KeepGoing<R> {
             windows,
             concurrency,
             progress,
+            deadline,
         } = self.series;
         let series = Series {
             windows: Ok(windows?),
@@ -216,6 +232,7 @@ impl<R: Row> KeepGoing<R> {
             requested,
             concurrency,
             progress,
+            deadline,
         };
         Ok(series.attempts().collect().await)
     }

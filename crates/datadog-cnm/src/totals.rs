@@ -52,6 +52,7 @@ impl<R: Row> Page<R> {
                 rows: Vec::new(),
                 window: page.window,
                 truncated: false,
+                limit: page.limit,
                 rate_limit: None,
                 extra_members: Default::default(),
             });
@@ -60,6 +61,7 @@ impl<R: Row> Page<R> {
                 to: total.window.to.max(page.window.to),
             };
             total.truncated |= page.truncated;
+            total.limit = total.limit.max(page.limit);
             total.rate_limit = page.rate_limit.clone().or(total.rate_limit.take());
             for row in &page.rows {
                 let at = match index.get(row.group_bys()) {

@@ -2,6 +2,9 @@
 //! (validation, admission, retries armed, the seam, decode, mapping) and with bare
 //! `reqwest` + `serde_json` into the same row type.
 
+// Each bench target uses its own subset of these helpers.
+#![allow(dead_code)]
+
 use std::time::Duration;
 
 use datadog_cnm::{Client, Window};
