@@ -90,16 +90,20 @@ pub enum Unit {
     Microseconds,
     /// Milliseconds.
     Milliseconds,
+    /// A fraction (`0.05` is 5 %): derived metrics such as a retransmit ratio; the spec's
+    /// metrics do not use it.
+    Ratio,
 }
 
 impl Unit {
     /// Every unit.
-    pub const ALL: [Unit; 5] = [
+    pub const ALL: [Unit; 6] = [
         Self::Count,
         Self::Bytes,
         Self::Packets,
         Self::Microseconds,
         Self::Milliseconds,
+        Self::Ratio,
     ];
 
     /// The spec's spelling: `count` (the default), `bytes`, `packets`, `microseconds` or
@@ -111,6 +115,7 @@ impl Unit {
             Self::Packets => "packets",
             Self::Microseconds => "microseconds",
             Self::Milliseconds => "milliseconds",
+            Self::Ratio => "ratio",
         }
     }
 
@@ -122,6 +127,7 @@ impl Unit {
             Self::Packets => "pkts",
             Self::Microseconds => "µs",
             Self::Milliseconds => "ms",
+            Self::Ratio => "%",
         }
     }
 }

@@ -63,6 +63,7 @@
 //! `ARCHITECTURE.md` at the repository root explains how the pieces fit.
 
 mod admission;
+pub mod analysis;
 mod client;
 mod clock;
 mod credentials;

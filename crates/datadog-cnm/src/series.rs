@@ -64,6 +64,8 @@ pub struct Series<R: Row> {
     progress: Option<ProgressFn>,
     /// The whole series' time budget, from when it starts.
     deadline: Option<Duration>,
+    /// The step, to split again when alignment changes.
+    step: Duration,
 }
 
 impl<R: Row> Query<R> {
@@ -87,7 +89,25 @@ impl<R: Row> Series<R> {
             concurrency: Self::DEFAULT_CONCURRENCY,
             progress: None,
             deadline: None,
+            step,
         }
+    }
+
+    /// Align the windows on the clock (boundaries on multiples of the step since the Unix
+    /// epoch: hours on the hour) instead of starting at the window's start; the first and
+    /// last windows may then be shorter than the step. See [`Window::split_aligned`].
+    pub fn aligned(mut self, aligned: bool) -> Self {
+        self.windows = if aligned {
+            self.requested.split_aligned(self.step)
+        } else {
+            self.requested.split(self.step)
+        };
+        self
+    }
+
+    /// The step.
+    pub fn step(&self) -> Duration {
+        self.step
     }
 
     /// Give the whole series `budget` from when it starts: waits for the rate limit and
@@ -161,6 +181,7 @@ impl<R: Row> Series<R> {
             concurrency,
             progress,
             deadline,
+            step: _,
         } = self;
         let deadline = deadline.map(|budget| query.client().executor().clock().now() + budget);
         let (windows, invalid) = match windows {
@@ -225,6 +246,7 @@ impl<R: Row> KeepGoing<R> {
             concurrency,
             progress,
             deadline,
+            step,
         } = self.series;
         let series = Series {
             windows: Ok(windows?),
@@ -233,6 +255,7 @@ impl<R: Row> KeepGoing<R> {
             concurrency,
             progress,
             deadline,
+            step,
         };
         Ok(series.attempts().collect().await)
     }

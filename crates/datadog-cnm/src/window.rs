@@ -118,6 +118,58 @@ impl Window {
             .collect())
     }
 
+    /// Windows of `step` aligned on the clock, covering this one exactly: boundaries fall
+    /// on multiples of `step` since the Unix epoch (hours on the hour, days at midnight
+    /// UTC), and only the first and last windows may be shorter than `step` (partial). The
+    /// window is never widened.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use datadog_cnm::Window;
+    ///
+    /// // 05:20 to 08:10 in hours: 05:20–06:00 (partial), 06:00–07:00, 07:00–08:00, 08:00–08:10.
+    /// let window = Window::from_unix(5 * 3600 + 1200, 8 * 3600 + 600)?;
+    /// let hours = window.split_aligned(Duration::from_secs(3600))?;
+    /// assert_eq!(hours.len(), 4);
+    /// assert_eq!(hours[1].from_unix_secs(), 6 * 3600);
+    /// assert!(hours[0].duration() < Duration::from_secs(3600));
+    /// # Ok::<(), datadog_cnm::Error>(())
+    /// ```
+    pub fn split_aligned(&self, step: Duration) -> Result<Vec<Window>> {
+        self.validate()?;
+        let seconds = step.as_secs();
+        if seconds == 0 {
+            return Err(Error::invalid("step", "must be at least one second"));
+        }
+        let (start, end) = (self.from_unix_secs(), self.to_unix_secs());
+        let step_i = i64::try_from(seconds).unwrap_or(i64::MAX);
+        // The first boundary after `start` on the step's grid.
+        let first = (start.div_euclid(step_i) + 1).saturating_mul(step_i);
+        if first >= end {
+            return Ok(vec![*self]);
+        }
+        let head = Window::from_unix(start, first)?;
+        let rest = Window::from_unix(first, end)?.split(step)?;
+        // When `start` is on the grid, `head` is a whole step: the first boundary after it
+        // is a step away.
+        let mut windows = Vec::with_capacity(rest.len() + 1);
+        windows.push(head);
+        windows.extend(rest);
+        Ok(windows)
+    }
+
+    /// The same window, `by` earlier (e.g. a day before, to compare with).
+    pub fn shifted_back(&self, by: Duration) -> Window {
+        let back = |t: SystemTime| {
+            t.checked_sub(Duration::from_secs(by.as_secs()))
+                .unwrap_or(UNIX_EPOCH)
+        };
+        Window {
+            from: back(self.from),
+            to: back(self.to),
+        }
+    }
+
     /// An error unless `from < to`, both at or after 1970.
     pub(crate) fn validate(&self) -> Result<()> {
         if self.from.duration_since(UNIX_EPOCH).is_err() {
@@ -242,6 +294,31 @@ mod tests {
             Err(error) => error,
         };
         assert!(error.to_string().contains("100001 windows"), "{error}");
+    }
+
+    #[test]
+    fn aligned_splits_never_widen_and_only_the_ends_are_partial() {
+        let hour = Duration::from_secs(3600);
+        let window = Window::from_unix(3600 + 1200, 4 * 3600 + 600).unwrap();
+        let parts = window.split_aligned(hour).unwrap();
+        let bounds: Vec<(i64, i64)> = parts
+            .iter()
+            .map(|w| (w.from_unix_secs(), w.to_unix_secs()))
+            .collect();
+        assert_eq!(
+            bounds,
+            [(4800, 7200), (7200, 10800), (10800, 14400), (14400, 15000)]
+        );
+        let on_grid = Window::from_unix(3600, 3 * 3600).unwrap();
+        assert_eq!(on_grid.split_aligned(hour).unwrap().len(), 2);
+        let inside = Window::from_unix(3700, 3800).unwrap();
+        assert_eq!(inside.split_aligned(hour).unwrap(), vec![inside]);
+        assert_eq!(
+            window
+                .shifted_back(Duration::from_secs(600))
+                .from_unix_secs(),
+            4200
+        );
     }
 
     #[test]
