@@ -79,7 +79,7 @@ impl Pattern {
     /// Whether the pattern matches the difference.
     pub fn matches(&self, difference: &Difference) -> bool {
         self.kind.is_none_or(|kind| kind == difference.kind)
-            && match_segments(&self.segments, &difference.location.0)
+            && match_segments(&self.segments, &difference.location.segments)
     }
 
     /// Segments without wildcards: more is more specific.
@@ -222,7 +222,10 @@ mod tests {
 
     fn difference(kind: Kind, location: &str) -> Difference {
         Difference {
-            location: Location(location.split(" › ").map(str::to_owned).collect()),
+            location: Location {
+                segments: location.split(" › ").map(str::to_owned).collect(),
+                ..Location::default()
+            },
             kind,
             before: None,
             after: None,

@@ -21,6 +21,7 @@ impl<'a> Differ<'a> {
             }
             self.stack.push(guard);
         }
+        let location = &self.resolved_location(location, up, our);
         let (u, o) = (self.up.resolved(up), self.our.resolved(our));
         match (u, o) {
             (Node::Map(_), Node::Map(_)) => self.schema_object(location, u, o),
@@ -36,7 +37,8 @@ impl<'a> Differ<'a> {
             let child = location.child(key);
             match (key, uv, ov) {
                 ("properties", _, _) => {
-                    self.keyed(location, uv, ov, |this, at, u, o| this.schema(at, u, o));
+                    let properties = location.within("properties");
+                    self.keyed(&properties, uv, ov, |this, at, u, o| this.schema(at, u, o));
                 }
                 (
                     "items" | "not" | "additionalProperties",

@@ -520,3 +520,55 @@ fn unusable_input_fails_with_a_clear_error() {
             .contains("\"#/components/schemas/Nope\" points at nothing")
     );
 }
+
+#[test]
+fn every_difference_says_where_it_is_in_each_file() {
+    use super::node::path_text;
+    let ours = include_str!("../../../tests/fixtures/ours.yaml");
+    let found = differences(UPSTREAM, ours);
+    let at = |kind: Kind, location: &str| {
+        let d = find(&found, kind, location);
+        (path_text(&d.location.upstream), path_text(&d.location.ours))
+    };
+    // Through our `$ref` to a shared schema; upstream's is inline in the parameter list.
+    assert_eq!(
+        at(
+            Kind::Added,
+            "GetAggregatedConnections › parameter group_by › schema › pattern"
+        ),
+        (
+            "paths./api/v2/network/connections/aggregate.get.parameters[2].schema.pattern".into(),
+            "components.schemas.CnmGroupBy.pattern".into()
+        )
+    );
+    // A parameter only we have: upstream would get a new item of the operation's list.
+    assert_eq!(
+        at(Kind::Added, "GetAggregatedDns › parameter query"),
+        (
+            "paths./api/v2/network/dns/aggregate.get.parameters[+]".into(),
+            "paths./api/v2/network/dns/aggregate.get.parameters[4]".into()
+        )
+    );
+    // Properties sit under `properties`, which the printed location leaves out.
+    assert_eq!(
+        at(
+            Kind::Removed,
+            "components › schemas › APIErrorResponse › errors › items › type"
+        ),
+        (
+            "components.schemas.APIErrorResponse.properties.errors.items.type".into(),
+            "components.schemas.APIErrorResponse.properties.errors.items.type".into()
+        )
+    );
+    // Enum values by position; the side without the value gets a new item.
+    assert_eq!(
+        at(
+            Kind::Added,
+            "components › schemas › DnsMetricKey › enum › dns_timeouts"
+        ),
+        (
+            "components.schemas.DnsMetricKey.enum[+]".into(),
+            "components.schemas.DnsMetricKey.enum[3]".into()
+        )
+    );
+}
