@@ -10,6 +10,7 @@
 
 mod codegen;
 mod spec_diff;
+mod yaml_edit;
 
 use std::path::PathBuf;
 use std::process::ExitCode;

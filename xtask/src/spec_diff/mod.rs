@@ -7,11 +7,11 @@
 //! difference attributed to an entry of `spec/FIXES.md`. Exits 0 whenever it ran, whatever
 //! the differences; the report's "Unexplained" section is what needs attention.
 
-mod compare;
-mod explain;
-mod node;
+pub mod compare;
+pub mod explain;
+pub mod node;
 mod report;
-mod slice;
+pub mod slice;
 
 #[cfg(test)]
 mod tests;
