@@ -8,8 +8,11 @@
 //!                                each difference attributed to an entry of spec/FIXES.md
 //! ```
 
+mod cli;
 mod codegen;
 mod spec_diff;
+mod spec_edit;
+mod upstream_patch;
 mod yaml_edit;
 
 use std::path::PathBuf;
@@ -40,6 +43,13 @@ fn main() -> ExitCode {
         ["codegen", "--check"] => codegen::run(&workspace_root(), codegen::Mode::Check),
         ["spec-diff", rest @ ..] => match spec_diff::Options::parse(rest) {
             Ok(options) => spec_diff::run(&workspace_root(), &options),
+            Err(message) => {
+                eprintln!("error: {message}\n\n{USAGE}");
+                return ExitCode::from(2);
+            }
+        },
+        ["upstream-patch", rest @ ..] => match upstream_patch::Options::parse(rest) {
+            Ok(options) => upstream_patch::run(&workspace_root(), &options),
             Err(message) => {
                 eprintln!("error: {message}\n\n{USAGE}");
                 return ExitCode::from(2);

@@ -138,12 +138,13 @@ pub fn parse(text: &str, label: &str) -> Result<Vec<Entry>> {
         let result = match (entry.as_mut(), field) {
             (Some(entry), Some("locations")) => {
                 let spans = code_spans(buffer);
-                entry.patterns.extend(spans.iter().map(|s| Pattern::parse(s)));
+                entry
+                    .patterns
+                    .extend(spans.iter().map(|s| Pattern::parse(s)));
                 Ok(())
             }
-            (Some(entry), Some("send")) => {
-                send_upstream(buffer.trim(), label, &entry.id).map(|s| entry.send_upstream = Some(s))
-            }
+            (Some(entry), Some("send")) => send_upstream(buffer.trim(), label, &entry.id)
+                .map(|s| entry.send_upstream = Some(s)),
             (Some(entry), Some(_)) => {
                 entry.not_visible = Some(buffer.trim().to_owned());
                 Ok(())
@@ -274,6 +275,7 @@ mod tests {
             before: None,
             after: None,
             prose: false,
+            note: None,
         }
     }
 

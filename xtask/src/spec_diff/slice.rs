@@ -176,7 +176,7 @@ impl Spec {
     }
 
     /// A local `$ref` as a concrete path, if it points at something.
-    fn pointer_path(&self, reference: &str) -> Option<NodePath> {
+    pub fn pointer_path(&self, reference: &str) -> Option<NodePath> {
         let pointer = reference.strip_prefix('#')?;
         let mut current = &self.root;
         let mut path = NodePath::new();

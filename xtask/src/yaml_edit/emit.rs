@@ -66,7 +66,11 @@ fn value_after(out: &mut String, value: &Node, column: usize, flow: bool) {
             block_seq(out, items, column + 2, false);
         }
         Node::Str(text) if text.contains('\n') && literal_ok(text) => {
-            out.push_str(if text.ends_with('\n') { " |\n" } else { " |-\n" });
+            out.push_str(if text.ends_with('\n') {
+                " |\n"
+            } else {
+                " |-\n"
+            });
             for line in text.trim_end_matches('\n').split('\n') {
                 if !line.is_empty() {
                     out.push_str(&" ".repeat(column + 2));
@@ -125,7 +129,11 @@ fn inline(value: &Node) -> String {
             let entries: Vec<String> = entries
                 .iter()
                 .map(|(k, v)| {
-                    let k = if plain_ok(k, true) { k.clone() } else { quoted(k) };
+                    let k = if plain_ok(k, true) {
+                        k.clone()
+                    } else {
+                        quoted(k)
+                    };
                     format!("{k}: {}", flow_inline(v))
                 })
                 .collect();
@@ -231,7 +239,10 @@ mod tests {
         assert_eq!(round_trip("'#/components/x'"), "k: \"#/components/x\"\n");
         assert_eq!(round_trip("'yes'"), "k: \"yes\"\n");
         assert_eq!(round_trip("'a: b'"), "k: \"a: b\"\n");
-        assert_eq!(round_trip("'^[^,]+(,[^,]+){0,9}$'"), "k: ^[^,]+(,[^,]+){0,9}$\n");
+        assert_eq!(
+            round_trip("'^[^,]+(,[^,]+){0,9}$'"),
+            "k: ^[^,]+(,[^,]+){0,9}$\n"
+        );
         assert_eq!(round_trip("''"), "k: \"\"\n");
         assert_eq!(round_trip("1.0"), "k: 1.0\n");
         assert_eq!(round_trip("~"), "k: null\n");

@@ -16,7 +16,7 @@ mod tests;
 
 use anyhow::{Result, bail};
 
-use self::outline::{Block, Entry, Outline, Value};
+use self::outline::{Block, Entry, Line, Outline, Value};
 use crate::spec_diff::node::{Node, Seg, path_text};
 
 /// Where a new mapping entry goes.
@@ -50,6 +50,9 @@ impl Place {
 /// A YAML text being edited.
 pub struct Doc {
     text: String,
+    /// Its lines, kept up to date edit by edit (outlining 4 MB again for each edit would
+    /// cost seconds in the unoptimised builds `cargo xtask` runs).
+    lines: Vec<Line>,
 }
 
 /// What a path leads to in the text.
@@ -76,7 +79,12 @@ enum Step {
 impl Doc {
     /// Start editing `text`.
     pub fn new(text: String) -> Doc {
-        Doc { text }
+        let lines = outline::lines(&text);
+        Doc { text, lines }
+    }
+
+    fn outline(&self) -> Outline<'_> {
+        Outline::new(&self.text, &self.lines)
     }
 
     /// The text as edited so far.
@@ -92,26 +100,32 @@ impl Doc {
     /// Set the value at `path`, creating it (and missing parents) when absent; a path that
     /// ends in `Seg::New` appends to its sequence.
     pub fn set(&mut self, path: &[Seg], value: &Node) -> Result<()> {
-        let step = plan_set(&Outline::new(&self.text), path, value)?;
+        let step = plan_set(&self.outline(), path, value)?;
         self.run(step)
     }
 
     /// Remove the value at `path` (a mapping entry or a sequence item).
     pub fn remove(&mut self, path: &[Seg]) -> Result<()> {
-        let step = plan_remove(&Outline::new(&self.text), path)?;
+        let step = plan_remove(&self.outline(), path)?;
         self.run(step)
     }
 
     /// Add `key: value` to the mapping at `map` (creating the mapping when absent).
-    pub fn insert_key(&mut self, map: &[Seg], key: &str, value: &Node, place: &Place) -> Result<()> {
-        let step = plan_insert_key(&Outline::new(&self.text), map, key, value, place)?;
+    pub fn insert_key(
+        &mut self,
+        map: &[Seg],
+        key: &str,
+        value: &Node,
+        place: &Place,
+    ) -> Result<()> {
+        let step = plan_insert_key(&self.outline(), map, key, value, place)?;
         self.run(step)
     }
 
     /// Insert `value` into the sequence at `seq` before item `index` (at the end when `None`
     /// or past the end), creating the sequence when absent.
     pub fn insert_item(&mut self, seq: &[Seg], index: Option<usize>, value: &Node) -> Result<()> {
-        let step = plan_insert_item(&Outline::new(&self.text), seq, index, value)?;
+        let step = plan_insert_item(&self.outline(), seq, index, value)?;
         self.run(step)
     }
 
@@ -121,18 +135,52 @@ impl Doc {
                 if end == self.text.len() && !self.text.ends_with('\n') && text.ends_with('\n') {
                     text.pop();
                 }
-                self.text.replace_range(start..end, &text);
+                self.splice(start, end, &text);
                 Ok(())
             }
             Step::Set(path, value) => self.set(&path, &value),
             Step::Create(path, value) => match path.split_last() {
-                Some((Seg::Key(key), parent)) => self.insert_key(parent, key, &value, &Place::Sorted),
+                Some((Seg::Key(key), parent)) => {
+                    self.insert_key(parent, key, &value, &Place::Sorted)
+                }
                 Some((Seg::New, parent)) => self.insert_item(parent, None, &value),
                 Some((Seg::Index(i), parent)) => self.insert_item(parent, Some(*i), &value),
                 None => bail!("cannot replace the whole document"),
             },
         }
     }
+}
+
+impl Doc {
+    /// Replace `start..end` by `text` and re-read only the lines that changed.
+    fn splice(&mut self, start: usize, end: usize, text: &str) {
+        // The changed lines: from the one holding `start` through the one holding `end`
+        // (that one too when `end` is its first byte: the new text may run into it).
+        let first = self
+            .lines
+            .partition_point(|l| l.start <= start)
+            .saturating_sub(1);
+        let after = self.lines.partition_point(|l| l.start <= end);
+        let from = self.lines.get(first).map_or(0, |l| l.start);
+        let to = self.lines.get(after).map_or(self.text.len(), |l| l.start);
+        self.text.replace_range(start..end, text);
+        let delta = text.len().cast_signed() - (end - start).cast_signed();
+        let to = shift(to, delta);
+        let fresh = outline::lines_in(&self.text, from, to);
+        let shifted = self.lines.split_off(after).into_iter().map(|mut line| {
+            line.start = shift(line.start, delta);
+            line.end = shift(line.end, delta);
+            line
+        });
+        self.lines.truncate(first);
+        self.lines.extend(fresh);
+        self.lines.extend(shifted);
+    }
+}
+
+/// `at + delta` for a position after an edit (never below 0).
+fn shift(at: usize, delta: isize) -> usize {
+    at.checked_add_signed(delta).unwrap_or(0)
 }
 
 fn plan_set(outline: &Outline<'_>, path: &[Seg], value: &Node) -> Result<Step> {
@@ -296,12 +344,9 @@ fn find(outline: &Outline<'_>, path: &[Seg]) -> Result<Option<Found>> {
                 Value::Inline { .. } => return Ok(Some(Found::Inside(entry, depth))),
             }
         }
-        let entries = outline.entries(&block)?;
         let entry = match seg {
-            Seg::Key(key) if !block.seq => entries
-                .into_iter()
-                .find(|e| e.key.as_deref() == Some(key.as_str())),
-            Seg::Index(i) if block.seq => entries.into_iter().nth(*i),
+            Seg::Key(key) if !block.seq => outline.lookup(&block, Some(key), 0)?,
+            Seg::Index(i) if block.seq => outline.lookup(&block, None, *i)?,
             Seg::New => None,
             _ => bail!(
                 "{} is not a {} in the text",

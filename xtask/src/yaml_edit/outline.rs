@@ -21,22 +21,40 @@ pub struct Line {
     pub content: bool,
 }
 
-/// The lines of `text`.
+/// The lines of `text`. (Written for speed in unoptimised builds, where `cargo xtask` runs:
+/// the search for line ends is the standard library's, which is always optimised.)
 pub fn lines(text: &str) -> Vec<Line> {
-    let mut lines = Vec::new();
-    let mut start = 0;
-    for raw in text.split_inclusive('\n') {
-        let body = raw.strip_suffix('\n').unwrap_or(raw);
-        let body = body.strip_suffix('\r').unwrap_or(body);
-        let indent = body.len() - body.trim_start_matches(' ').len();
-        let rest = &body[indent..];
+    lines_in(text, 0, text.len())
+}
+
+/// The lines of `text[from..to]` (`from` at a line start, `to` after a `\n` or at the end),
+/// at their positions in `text`.
+pub fn lines_in(text: &str, from: usize, to: usize) -> Vec<Line> {
+    let bytes = text.as_bytes();
+    let mut lines = Vec::with_capacity((to - from) / 32);
+    let mut start = from;
+    while start < to {
+        let next = text[start..to].find('\n').map_or(to, |i| start + i + 1);
+        let mut end = if bytes[next - 1] == b'\n' {
+            next - 1
+        } else {
+            next
+        };
+        if end > start && bytes[end - 1] == b'\r' {
+            end -= 1;
+        }
+        let mut first = start;
+        while first < end && bytes[first] == b' ' {
+            first += 1;
+        }
+        let content = first < end && bytes[first] != b'#' && &bytes[first..end] != b"---";
         lines.push(Line {
             start,
-            end: start + body.len(),
-            indent,
-            content: !rest.is_empty() && !rest.starts_with('#') && rest != "---",
+            end,
+            indent: first - start,
+            content,
         });
-        start += raw.len();
+        start = next;
     }
     lines
 }
@@ -98,17 +116,14 @@ pub enum Value {
 pub struct Outline<'t> {
     /// The text.
     pub text: &'t str,
-    /// Its lines.
-    pub lines: Vec<Line>,
+    /// Its lines (`lines(text)`).
+    pub lines: &'t [Line],
 }
 
 impl<'t> Outline<'t> {
-    /// Outline `text`.
-    pub fn new(text: &'t str) -> Outline<'t> {
-        Outline {
-            text,
-            lines: lines(text),
-        }
+    /// Outline `text`, whose lines are `lines`.
+    pub fn new(text: &'t str, lines: &'t [Line]) -> Outline<'t> {
+        Outline { text, lines }
     }
 
     /// The document's top-level block mapping.
@@ -161,32 +176,89 @@ impl<'t> Outline<'t> {
         let mut entries = Vec::with_capacity(starts.len());
         for (n, &(line, start)) in starts.iter().enumerate() {
             let next = starts.get(n + 1).map_or(block.end, |&(l, _)| l);
-            let last = (line..next)
-                .rev()
-                .find(|&i| self.lines[i].content)
-                .unwrap_or(line);
-            let mut entry = Entry {
-                start,
-                end: self.line_after(last),
-                line,
-                end_line: last + 1,
-                column: block.column,
-                key_text: None,
-                key: None,
-                value_start: start,
-            };
-            if block.seq {
-                let after = start + 1;
-                entry.value_start = after + usize::from(self.text[after..].starts_with(' '));
-            } else {
-                let (text, key, value_start) = self.key_at(start, line)?;
-                entry.key_text = Some(text);
-                entry.key = Some(key);
-                entry.value_start = value_start;
-            }
-            entries.push(entry);
+            entries.push(self.entry(block, line, start, next)?);
         }
         Ok(entries)
+    }
+
+    /// The entry of `block` a path step names, if it has one: like `entries`, but reading
+    /// only the keys that may match (a 4 MB file has thousands of schemas).
+    pub fn lookup(&self, block: &Block, key: Option<&str>, index: usize) -> Result<Option<Entry>> {
+        let mut count = 0;
+        let mut found: Option<(usize, usize)> = None;
+        for i in block.line..block.end {
+            let line = self.lines[i];
+            let start = if i == block.line {
+                block.first
+            } else {
+                line.start + line.indent
+            };
+            if i > block.line {
+                if !line.content || line.indent > block.column {
+                    continue;
+                }
+                if line.indent < block.column {
+                    bail!("line {} is indented less than its block", i + 1);
+                }
+                if self.is_item(start) != block.seq {
+                    if block.seq {
+                        bail!("line {} mixes mapping entries and sequence items", i + 1);
+                    }
+                    continue;
+                }
+            }
+            if let Some((line, start)) = found {
+                return self.entry(block, line, start, i).map(Some);
+            }
+            let hit = match key {
+                None => count == index,
+                Some(key) => {
+                    let rest = &self.text[start..];
+                    (rest.starts_with(key) && rest[key.len()..].starts_with(':'))
+                        || rest.starts_with(['"', '\''])
+                }
+            };
+            count += 1;
+            if hit {
+                let entry = self.entry(block, i, start, block.end)?;
+                if key.is_none() || entry.key.as_deref() == key {
+                    found = Some((i, start));
+                }
+            }
+        }
+        match found {
+            Some((line, start)) => self.entry(block, line, start, block.end).map(Some),
+            None => Ok(None),
+        }
+    }
+
+    /// The entry of `block` starting at byte `start` of line `line`, whose next sibling (or
+    /// the block's end) is line `next`.
+    fn entry(&self, block: &Block, line: usize, start: usize, next: usize) -> Result<Entry> {
+        let last = (line..next)
+            .rev()
+            .find(|&i| self.lines[i].content)
+            .unwrap_or(line);
+        let mut entry = Entry {
+            start,
+            end: self.line_after(last),
+            line,
+            end_line: last + 1,
+            column: block.column,
+            key_text: None,
+            key: None,
+            value_start: start,
+        };
+        if block.seq {
+            let after = start + 1;
+            entry.value_start = after + usize::from(self.text[after..].starts_with(' '));
+        } else {
+            let (text, key, value_start) = self.key_at(start, line)?;
+            entry.key_text = Some(text);
+            entry.key = Some(key);
+            entry.value_start = value_start;
+        }
+        Ok(entry)
     }
 
     /// How `entry`'s value is written.
@@ -217,7 +289,8 @@ impl<'t> Outline<'t> {
             }));
         }
         let column = entry.value_start - self.lines[entry.line].start;
-        let compact = entry.key.is_none() && (self.is_item(entry.value_start) || self.has_key(rest));
+        let compact =
+            entry.key.is_none() && (self.is_item(entry.value_start) || self.has_key(rest));
         if compact {
             return Ok(Value::Block(Block {
                 line: entry.line,
@@ -304,7 +377,8 @@ mod tests {
 
     #[test]
     fn entries_and_values_are_found_by_indentation() {
-        let outline = Outline::new(TEXT);
+        let lines = lines(TEXT);
+        let outline = Outline::new(TEXT, &lines);
         let root = outline.root().unwrap();
         let entries = outline.entries(&root).unwrap();
         let keys: Vec<&str> = entries.iter().filter_map(|e| e.key.as_deref()).collect();

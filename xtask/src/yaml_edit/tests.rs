@@ -117,7 +117,10 @@ fn keys_go_in_sorted_place_and_create_missing_parents() {
     );
     let responses = parse(&text);
     let responses = responses.at(&path("paths./a.get.responses")).unwrap();
-    assert_eq!(responses.sorted().into_keys().collect::<Vec<_>>(), ["200", "400"]);
+    assert_eq!(
+        responses.sorted().into_keys().collect::<Vec<_>>(),
+        ["200", "400"]
+    );
 }
 
 #[test]
@@ -138,16 +141,31 @@ fn an_empty_flow_mapping_becomes_a_block() {
 
 #[test]
 fn flat_flow_lists_stay_flow() {
-    let (_, changed) = edited(|d| d.insert_item(&path("components.schemas.Key.x-columns"), None, &Node::Int(3)));
-    assert_eq!(changed, "-      x-columns: [1, null]\n+      x-columns: [1, null, 3]\n");
+    let (_, changed) = edited(|d| {
+        d.insert_item(
+            &path("components.schemas.Key.x-columns"),
+            None,
+            &Node::Int(3),
+        )
+    });
+    assert_eq!(
+        changed,
+        "-      x-columns: [1, null]\n+      x-columns: [1, null, 3]\n"
+    );
     let (_, changed) = edited(|d| d.remove(&path("components.schemas.Key.x-columns.#0")));
-    assert_eq!(changed, "-      x-columns: [1, null]\n+      x-columns: [null]\n");
+    assert_eq!(
+        changed,
+        "-      x-columns: [1, null]\n+      x-columns: [null]\n"
+    );
 }
 
 #[test]
 fn items_append_or_insert_in_block_lists() {
     let (_, changed) = edited(|d| {
-        d.set(&path("components.schemas.Key.enum.+"), &Node::Str("c".into()))?;
+        d.set(
+            &path("components.schemas.Key.enum.+"),
+            &Node::Str("c".into()),
+        )?;
         d.insert_item(
             &path("paths./a.get.parameters"),
             Some(1),
@@ -175,12 +193,20 @@ fn remove_takes_whole_entries_and_keeps_compact_items_valid() {
     assert!(text.contains("        - in: query\n          name: from\n"));
     // The last entry of a mapping leaves an empty mapping, not a dangling key.
     let (_, changed) = edited(|d| d.remove(&path("paths./a.get.responses.200.description")));
-    assert_eq!(changed, "-        \"200\":\n-          description: OK\n+        \"200\": {}\n");
+    assert_eq!(
+        changed,
+        "-        \"200\":\n-          description: OK\n+        \"200\": {}\n"
+    );
 }
 
 #[test]
 fn keys_keep_their_quotes_and_errors_name_the_path() {
-    let (_, changed) = edited(|d| d.set(&path("paths./a.get.responses.200"), &parse("{description: Fine}")));
+    let (_, changed) = edited(|d| {
+        d.set(
+            &path("paths./a.get.responses.200"),
+            &parse("{description: Fine}"),
+        )
+    });
     assert_eq!(
         changed,
         "-          description: OK\n+          description: Fine\n"
@@ -192,10 +218,18 @@ fn keys_keep_their_quotes_and_errors_name_the_path() {
         .to_string();
     assert_eq!(error, "nothing to remove at components.schemas.Nope");
     let error = doc
-        .insert_key(&path("components.schemas.Key.enum"), "x", &Node::Null, &Place::End)
+        .insert_key(
+            &path("components.schemas.Key.enum"),
+            "x",
+            &Node::Null,
+            &Place::End,
+        )
         .unwrap_err()
         .to_string();
-    assert_eq!(error, "components.schemas.Key.enum is a sequence, not a mapping");
+    assert_eq!(
+        error,
+        "components.schemas.Key.enum is a sequence, not a mapping"
+    );
     assert_eq!(doc.text(), TEXT);
 }
 
@@ -207,4 +241,36 @@ fn places() {
     assert_eq!(Place::After("x".into()).index(&keys, "b"), 1);
     assert_eq!(Place::End.index(&keys, "b"), 3);
     assert_eq!(Place::Sorted.index(&["b", "a"], "c"), 2);
+}
+
+#[test]
+fn the_line_index_follows_every_edit() {
+    let mut doc = Doc::new(TEXT.to_owned());
+    doc.set(
+        &path("components.schemas.Key.enum.+"),
+        &Node::Str("c".into()),
+    )
+    .unwrap();
+    doc.remove(&path("paths./a.get.parameters.#0.description"))
+        .unwrap();
+    doc.insert_key(
+        &path("components.headers"),
+        "H",
+        &parse("{a: 1}"),
+        &Place::Sorted,
+    )
+    .unwrap();
+    doc.set(&path("components.schemas.Key.x-columns"), &parse("[1]"))
+        .unwrap();
+    let fresh = outline::lines(doc.text());
+    let kept: Vec<(usize, usize, usize, bool)> = doc
+        .lines
+        .iter()
+        .map(|l| (l.start, l.end, l.indent, l.content))
+        .collect();
+    let expected: Vec<(usize, usize, usize, bool)> = fresh
+        .iter()
+        .map(|l| (l.start, l.end, l.indent, l.content))
+        .collect();
+    assert_eq!(kept, expected);
 }

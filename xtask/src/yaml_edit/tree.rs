@@ -9,7 +9,8 @@ fn at<'n>(node: &'n mut Node, path: &[Seg]) -> Result<&'n mut Node> {
     let mut current = node;
     for (depth, seg) in path.iter().enumerate() {
         current = match (seg, current) {
-            (Seg::Key(key), Node::Map(entries)) => match entries.iter_mut().find(|(k, _)| k == key) {
+            (Seg::Key(key), Node::Map(entries)) => match entries.iter_mut().find(|(k, _)| k == key)
+            {
                 Some((_, value)) => value,
                 None => bail!("no key {key:?} at {}", path_text(&path[..depth])),
             },
@@ -31,12 +32,10 @@ pub fn set(node: &mut Node, path: &[Seg], value: Node) -> Result<()> {
         return Ok(());
     };
     match (last, at(node, parent)?) {
-        (Seg::Key(key), Node::Map(entries)) => {
-            match entries.iter_mut().find(|(k, _)| k == key) {
-                Some((_, old)) => *old = value,
-                None => entries.push((key.clone(), value)),
-            }
-        }
+        (Seg::Key(key), Node::Map(entries)) => match entries.iter_mut().find(|(k, _)| k == key) {
+            Some((_, old)) => *old = value,
+            None => entries.push((key.clone(), value)),
+        },
         (Seg::Index(i), Node::Seq(items)) if *i < items.len() => items[*i] = value,
         (Seg::Index(i), Node::Seq(items)) if *i == items.len() => items.push(value),
         (Seg::New, Node::Seq(items)) => items.push(value),

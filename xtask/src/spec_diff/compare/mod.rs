@@ -71,6 +71,24 @@ pub struct Difference {
     pub after: Option<String>,
     /// Whether the values are prose (descriptions, notes) rather than compact JSON.
     pub prose: bool,
+    /// What a difference written as a sentence is about; `None` when the values are the
+    /// values at the location.
+    pub note: Option<Note>,
+}
+
+/// What a difference written as a sentence (rather than as the two values) is about.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Note {
+    /// The operation's path or method.
+    Endpoint,
+    /// The order of the parameters (both sides' names, in order).
+    ParameterOrder,
+    /// How many times an enum value is listed.
+    Count,
+    /// A scope of a security requirement (located at the scope's item).
+    Scope,
+    /// Many scopes of a scheme at once (located at the scheme's `scopes`).
+    Scopes,
 }
 
 /// Everything the comparison found.
@@ -171,12 +189,14 @@ impl<'a> Differ<'a> {
             before: before.map(show),
             after: after.map(show),
             prose,
+            note: None,
         });
     }
 
     /// Record a difference whose values are sentences written here.
     fn note(
         &mut self,
+        note: Note,
         location: &Location,
         kind: Kind,
         before: Option<String>,
@@ -188,6 +208,7 @@ impl<'a> Differ<'a> {
             before,
             after,
             prose: true,
+            note: Some(note),
         });
     }
 
@@ -293,6 +314,7 @@ impl<'a> Differ<'a> {
                 (_, 0) => self.push(&child, Kind::Removed, Some(node), None),
                 (u, o) if u != o => {
                     self.note(
+                        Note::Count,
                         &child,
                         Kind::Changed,
                         Some(times(&value, u)),

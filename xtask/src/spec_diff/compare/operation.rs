@@ -3,7 +3,7 @@
 
 use std::collections::BTreeSet;
 
-use super::{Differ, Kind, Location, operation_path, pairs, same_component};
+use super::{Differ, Kind, Location, Note, operation_path, pairs, same_component};
 use crate::spec_diff::node::{Node, NodePath, Seg};
 use crate::spec_diff::slice::{Operation, Spec, effective_security};
 
@@ -48,6 +48,7 @@ impl<'a> Differ<'a> {
         let (before, after) = (up.endpoint(), our.endpoint());
         if before != after {
             self.note(
+                Note::Endpoint,
                 &location.child("path"),
                 Kind::Changed,
                 Some(before),
@@ -157,6 +158,7 @@ impl<'a> Differ<'a> {
             };
             let (before, after) = (names(&ups), names(&ours));
             self.note(
+                Note::ParameterOrder,
                 &location.child("parameters"),
                 Kind::Changed,
                 Some(before),
@@ -369,11 +371,17 @@ impl<'a> Differ<'a> {
         };
         for (scope, &place) in ups.iter().filter(|(s, _)| !ours.contains_key(*s)) {
             let child = location.child_at(scope.as_str(), &at(place, true), &at(place, false));
-            self.note(&child, Kind::Removed, Some(scope.clone()), None);
+            self.note(
+                Note::Scope,
+                &child,
+                Kind::Removed,
+                Some(scope.clone()),
+                None,
+            );
         }
         for (scope, &place) in ours.iter().filter(|(s, _)| !ups.contains_key(*s)) {
             let child = location.child_at(scope.as_str(), &at(place, false), &at(place, true));
-            self.note(&child, Kind::Added, None, Some(scope.clone()));
+            self.note(Note::Scope, &child, Kind::Added, None, Some(scope.clone()));
         }
     }
 
@@ -421,7 +429,7 @@ impl<'a> Differ<'a> {
                     Kind::Removed => (listed, None),
                     _ => (None, listed),
                 };
-                self.note(location, kind, before, after);
+                self.note(Note::Scopes, location, kind, before, after);
                 continue;
             }
             for name in names {
