@@ -217,6 +217,12 @@ fn enum_values_added_and_removed() {
         "        - dns_failures\n        - dns_responses.nxdomain\n",
         "        - dns_responses.nxdomain\n        - dns_timeouts\n",
     );
+    // The parallel list follows (it is compared by value: see the next test).
+    let ours = edit(
+        &ours,
+        "        - DNS_FAILURES\n        - DNS_RESPONSES_NXDOMAIN\n",
+        "        - DNS_RESPONSES_NXDOMAIN\n        - DNS_TIMEOUTS\n",
+    );
     only(
         &differences(UPSTREAM, &ours),
         &[
@@ -228,8 +234,53 @@ fn enum_values_added_and_removed() {
                 Kind::Added,
                 "components › schemas › DnsMetricKey › enum › dns_timeouts",
             ),
+            (
+                Kind::Removed,
+                "components › schemas › DnsMetricKey › x-enum-varnames › dns_failures",
+            ),
+            (
+                Kind::Added,
+                "components › schemas › DnsMetricKey › x-enum-varnames › dns_timeouts",
+            ),
         ],
     );
+}
+
+#[test]
+fn lists_parallel_to_an_enum_are_compared_by_value() {
+    // The same values and names in another order: no difference.
+    let reordered = edit(
+        UPSTREAM,
+        "        - dns_total_requests\n        - dns_failures\n",
+        "        - dns_failures\n        - dns_total_requests\n",
+    );
+    let reordered = edit(
+        &reordered,
+        "        - DNS_TOTAL_REQUESTS\n        - DNS_FAILURES\n",
+        "        - DNS_FAILURES\n        - DNS_TOTAL_REQUESTS\n",
+    );
+    only(&differences(UPSTREAM, &reordered), &[]);
+    // Names swapped against their values: each value's name changed.
+    let swapped = edit(
+        UPSTREAM,
+        "        - DNS_TOTAL_REQUESTS\n        - DNS_FAILURES\n",
+        "        - DNS_FAILURES\n        - DNS_TOTAL_REQUESTS\n",
+    );
+    let found = differences(UPSTREAM, &swapped);
+    only(
+        &found,
+        &[
+            (
+                Kind::Changed,
+                "components › schemas › DnsMetricKey › x-enum-varnames › dns_failures",
+            ),
+            (
+                Kind::Changed,
+                "components › schemas › DnsMetricKey › x-enum-varnames › dns_total_requests",
+            ),
+        ],
+    );
+    assert_eq!(found[0].after.as_deref(), Some("\"DNS_TOTAL_REQUESTS\""));
 }
 
 #[test]
