@@ -12,6 +12,7 @@ mod cli;
 mod codegen;
 mod spec_diff;
 mod spec_edit;
+mod spec_sync;
 mod upstream_patch;
 mod yaml_edit;
 
@@ -43,6 +44,13 @@ fn main() -> ExitCode {
         ["codegen", "--check"] => codegen::run(&workspace_root(), codegen::Mode::Check),
         ["spec-diff", rest @ ..] => match spec_diff::Options::parse(rest) {
             Ok(options) => spec_diff::run(&workspace_root(), &options),
+            Err(message) => {
+                eprintln!("error: {message}\n\n{USAGE}");
+                return ExitCode::from(2);
+            }
+        },
+        ["spec-sync", rest @ ..] => match spec_sync::Options::parse(rest) {
+            Ok(options) => spec_sync::run(&workspace_root(), &options),
             Err(message) => {
                 eprintln!("error: {message}\n\n{USAGE}");
                 return ExitCode::from(2);

@@ -55,8 +55,6 @@ impl Options {
 pub struct Patch {
     /// The unified diff (empty when there is nothing to change).
     pub diff: String,
-    /// Upstream's text with the fixes.
-    pub patched: String,
     /// What was carried, skipped and not sent, one line each.
     pub notes: Vec<String>,
     /// Differences of "yes" entries left after patching (none when the patch is complete).
@@ -116,7 +114,6 @@ pub fn make(root: &Path, options: &Options) -> Result<Patch> {
     notes.extend(plan.by_hand.iter().map(|line| format!("  by hand: {line}")));
     Ok(Patch {
         diff: unified(&text, &patched),
-        patched,
         notes,
         left,
     })

@@ -19,30 +19,28 @@ use anyhow::{Result, bail};
 use self::outline::{Block, Entry, Line, Outline, Value};
 use crate::spec_diff::node::{Node, Seg, path_text};
 
-/// Where a new mapping entry goes.
+/// Where a new mapping entry goes. Either way a mapping whose keys are sorted stays sorted.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Place {
     /// In key order when the mapping's keys are sorted, else last.
     Sorted,
-    /// Right after this key when the mapping has it, else as `Sorted`.
+    /// In key order when the mapping's keys are sorted, else right after this key when the
+    /// mapping has it, else last.
     After(String),
-    /// Last.
-    End,
 }
 
 impl Place {
     /// The position among `keys` for `key`.
     fn index(&self, keys: &[&str], key: &str) -> usize {
-        if let Place::After(previous) = self
-            && let Some(i) = keys.iter().position(|k| k == previous)
-        {
-            return i + 1;
+        if keys.windows(2).all(|w| w[0] <= w[1]) {
+            return keys.iter().position(|k| *k > key).unwrap_or(keys.len());
         }
-        let sorted = keys.windows(2).all(|w| w[0] <= w[1]);
         match self {
-            Place::End => keys.len(),
-            _ if sorted => keys.iter().position(|k| *k > key).unwrap_or(keys.len()),
-            _ => keys.len(),
+            Place::After(previous) => keys
+                .iter()
+                .position(|k| k == previous)
+                .map_or(keys.len(), |i| i + 1),
+            Place::Sorted => keys.len(),
         }
     }
 }
@@ -88,6 +86,7 @@ impl Doc {
     }
 
     /// The text as edited so far.
+    #[cfg(test)]
     pub fn text(&self) -> &str {
         &self.text
     }
