@@ -36,7 +36,13 @@ impl Summary<'_> {
                 "Took from upstream: nothing (no unexplained difference)."
             );
         } else {
-            let _ = writeln!(out, "Took from upstream ({}):", self.took.len());
+            let _ = writeln!(
+                out,
+                "Took from upstream ({}; + only upstream has it, ~ upstream's value, - only ours \
+                 had it, with no entry in {}):",
+                self.took.len(),
+                self.fixes
+            );
             for d in &self.took {
                 let sign = match d.kind {
                     Kind::Removed => "+",

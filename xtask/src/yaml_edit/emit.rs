@@ -56,12 +56,13 @@ pub fn flat(value: &Node) -> bool {
 
 /// What follows `key:` or `-`: ` scalar\n`, or `\n` and the block lines.
 fn value_after(out: &mut String, value: &Node, column: usize, flow: bool) {
+    let block = !(flow && flat(value));
     match value {
-        Node::Map(entries) if !entries.is_empty() && !(flow && flat(value)) => {
+        Node::Map(entries) if block && !entries.is_empty() => {
             out.push('\n');
             block_map(out, entries, column + 2, false);
         }
-        Node::Seq(items) if !items.is_empty() && !(flow && flat(value)) => {
+        Node::Seq(items) if block && !items.is_empty() => {
             out.push('\n');
             block_seq(out, items, column + 2, false);
         }
