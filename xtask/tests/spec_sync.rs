@@ -225,3 +225,10 @@ fn our_fragment_is_current_with_both_upstream_stand_ins() {
         assert_eq!(scratch.read("datadog-cnm.yaml"), ours);
     }
 }
+
+#[test]
+fn help_lists_spec_sync_and_upstream_patch() {
+    let help = stdout(&xtask(&["help"]));
+    assert!(help.contains("spec-sync --upstream FILE [--ours PATH] [--fixes PATH]"));
+    assert!(help.contains("upstream-patch --upstream FILE [--ours PATH] [--fixes PATH]"));
+}
