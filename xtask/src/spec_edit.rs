@@ -131,25 +131,52 @@ fn references(node: &Node, out: &mut Vec<String>) {
     }
 }
 
-/// Order edits so that none moves another's target: everything but removals first (in
-/// the given order), then removals from the last position to the first.
-pub fn ordered(mut edits: Vec<Edit>) -> Vec<Edit> {
+/// Order edits so that none moves another's target: first what changes values in place or
+/// adds mapping keys (in the given order), then removals from the last position to the first
+/// (positions as in the original text), then insertions into sequences (in the given order,
+/// their positions counted after the removals).
+pub fn ordered(edits: Vec<Edit>) -> Vec<Edit> {
+    let mut in_place: Vec<Edit> = Vec::new();
     let mut removals: Vec<Edit> = Vec::new();
-    edits.retain(|edit| {
-        let keep = !matches!(edit, Edit::Remove(_));
-        if !keep {
-            removals.push(edit.clone());
-        }
-        keep
-    });
-    removals.sort_by_key(|edit| std::cmp::Reverse(edit.path()));
-    removals.dedup();
-    let mut seen: Vec<Edit> = Vec::new();
+    let mut insertions: Vec<Edit> = Vec::new();
     for edit in edits {
-        if !seen.contains(&edit) {
-            seen.push(edit);
+        let bucket = match edit {
+            Edit::Remove(_) => &mut removals,
+            Edit::InsertItem(..) => &mut insertions,
+            Edit::Set(..) | Edit::InsertKey(..) => &mut in_place,
+        };
+        if !bucket.contains(&edit) {
+            bucket.push(edit);
         }
     }
-    seen.extend(removals);
-    seen
+    removals.sort_by_key(|edit| std::cmp::Reverse(edit.path()));
+    in_place.extend(removals);
+    in_place.extend(insertions);
+    in_place
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn removals_go_last_first_and_insertions_after_them() {
+        let at = |i: usize| vec![Seg::key("list"), Seg::Index(i)];
+        let edits = vec![
+            Edit::InsertItem(vec![Seg::key("list")], Some(1), Node::Null),
+            Edit::Remove(at(1)),
+            Edit::Set(at(2), Node::Int(2)),
+            Edit::Remove(at(3)),
+            Edit::Remove(at(1)),
+        ];
+        assert_eq!(
+            ordered(edits),
+            [
+                Edit::Set(at(2), Node::Int(2)),
+                Edit::Remove(at(3)),
+                Edit::Remove(at(1)),
+                Edit::InsertItem(vec![Seg::key("list")], Some(1), Node::Null),
+            ]
+        );
+    }
 }

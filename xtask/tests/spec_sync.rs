@@ -232,3 +232,25 @@ fn help_lists_spec_sync_and_upstream_patch() {
     assert!(help.contains("spec-sync --upstream FILE [--ours PATH] [--fixes PATH]"));
     assert!(help.contains("upstream-patch --upstream FILE [--ours PATH] [--fixes PATH]"));
 }
+
+#[test]
+fn a_renamed_parameter_takes_the_old_ones_place() {
+    let scratch = scratch("sync-renamed");
+    let upstream = fixture("sync/upstream.yaml").replace(
+        "        - description: Comma-separated list of tags (`key:value`) to filter DNS traffic by.\n          in: query\n          name: tags\n",
+        "        - description: Tag filter.\n          in: query\n          name: tag_filter\n",
+    );
+    scratch.file("upstream.yaml", &upstream);
+    let summary = sync(&scratch);
+    assert!(
+        summary.contains(
+            "  + GetAggregatedDns › parameter tag_filter\n  - GetAggregatedDns › parameter tags\n"
+        ),
+        "{summary}"
+    );
+    let ours: serde_json::Value = serde_norway::from_str(&scratch.read("ours.yaml")).unwrap();
+    let parameters = &ours["paths"]["/api/v2/network/dns/aggregate"]["get"]["parameters"];
+    assert_eq!(parameters[1]["name"], "tag_filter");
+    assert_eq!(parameters[2]["$ref"], "#/components/parameters/CnmQuery");
+    assert_eq!(parameters.as_array().unwrap().len(), 3);
+}

@@ -182,10 +182,12 @@ fn without_conflicts(
     differences: &[Difference],
     by_hand: &mut Vec<(usize, String)>,
 ) -> Vec<Taking> {
+    // Insertions into sequences never clash: each one adds its own item.
     let edits: Vec<(usize, &spec_edit::Edit)> = takings
         .iter()
         .enumerate()
         .flat_map(|(i, t)| t.edits.iter().map(move |e| (i, e)))
+        .filter(|(_, e)| !matches!(e, spec_edit::Edit::InsertItem(..)))
         .collect();
     let conflicting: BTreeSet<usize> = edits
         .iter()

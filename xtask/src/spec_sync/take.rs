@@ -44,6 +44,19 @@ pub fn plan(
     let mut plan = Plan::default();
     let mut enums: BTreeMap<(NodePath, NodePath), Vec<usize>> = BTreeMap::new();
     let mut parameters: BTreeMap<NodePath, Vec<usize>> = BTreeMap::new();
+    // Parameters upstream dropped, by our list: new ones are placed among those that stay.
+    let mut dropped: BTreeMap<NodePath, Vec<usize>> = BTreeMap::new();
+    for &index in unexplained {
+        let d = &differences[index];
+        if let (None, Kind::Added, [list @ .., Seg::Key(key), Seg::Index(i)]) =
+            (d.note, d.kind, d.location.ours.as_slice())
+            && key == "parameters"
+        {
+            let mut list = list.to_vec();
+            list.push(Seg::key("parameters"));
+            dropped.entry(list).or_default().push(*i);
+        }
+    }
     for &index in unexplained {
         let d = &differences[index];
         let (up_at, our_at) = (&d.location.upstream, &d.location.ours);
@@ -75,7 +88,16 @@ pub fn plan(
         }
     }
     for (list, indices) in parameters {
-        new_parameters(upstream, ours, differences, &list, &indices, &mut plan);
+        let list = &list[..list.len() - 1];
+        let gone = dropped.get(list).map_or(&[][..], Vec::as_slice);
+        new_parameters(
+            upstream,
+            ours,
+            differences,
+            (list, gone),
+            &indices,
+            &mut plan,
+        );
     }
     for ((our_schema, up_schema), indices) in enums {
         enum_lists(
@@ -136,24 +158,26 @@ fn parameter_key(spec: &Spec, node: &Node) -> (String, String) {
     (field("in"), field("name"))
 }
 
-/// New parameters of one of our operations, each right after the parameter upstream has
-/// before it (or first), in upstream's order.
+/// New parameters of one of our operations (its list, and the positions of the parameters
+/// upstream dropped from it), each right after the parameter upstream has before it (or
+/// first), in upstream's order.
 fn new_parameters(
     upstream: &Spec,
     ours: &Spec,
     differences: &[Difference],
-    our_list: &[Seg],
+    (list, gone): (&[Seg], &[usize]),
     indices: &[usize],
     plan: &mut Plan,
 ) {
-    let list = &our_list[..our_list.len() - 1];
     let mut names: Vec<(String, String)> = ours
         .root
         .at(list)
         .and_then(Node::items)
         .unwrap_or_default()
         .iter()
-        .map(|node| parameter_key(ours, node))
+        .enumerate()
+        .filter(|(i, _)| !gone.contains(i))
+        .map(|(_, node)| parameter_key(ours, node))
         .collect();
     let mut new: Vec<(usize, usize, &Node, &[Node])> = Vec::new();
     for &index in indices {
