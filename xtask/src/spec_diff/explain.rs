@@ -7,6 +7,7 @@
 //! ```text
 //! - **Diff locations**: `components › schemas › APIErrorResponse › errors › **`, `added * › response 401`
 //! - **Not visible when**: why a file may show no difference for it.
+//! - **Send upstream**: yes            (or: no (why)), whether `upstream-patch` carries it
 //! ```
 //!
 //! A location pattern is a location with wildcards: `*` inside a segment matches any text
@@ -41,6 +42,15 @@ impl Category {
     }
 }
 
+/// Whether `cargo xtask upstream-patch` carries an entry (its `Send upstream` line).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SendUpstream {
+    /// `yes`.
+    Yes,
+    /// `no (why)`, with the reason.
+    No(String),
+}
+
 /// One entry of `FIXES.md`.
 #[derive(Debug, Clone)]
 pub struct Entry {
@@ -54,6 +64,8 @@ pub struct Entry {
     pub patterns: Vec<Pattern>,
     /// Why a file may show no difference for it.
     pub not_visible: Option<String>,
+    /// Its `Send upstream` line, if it has one.
+    pub send_upstream: Option<SendUpstream>,
 }
 
 /// A location pattern, optionally restricted to one kind.
@@ -79,7 +91,7 @@ impl Pattern {
     /// Whether the pattern matches the difference.
     pub fn matches(&self, difference: &Difference) -> bool {
         self.kind.is_none_or(|kind| kind == difference.kind)
-            && match_segments(&self.segments, &difference.location.0)
+            && match_segments(&self.segments, &difference.location.segments)
     }
 
     /// Segments without wildcards: more is more specific.
@@ -123,22 +135,31 @@ pub fn parse(text: &str, label: &str) -> Result<Vec<Entry>> {
     let mut field: Option<&str> = None;
     let mut buffer = String::new();
     let flush = |entry: &mut Option<Entry>, field: Option<&str>, buffer: &mut String| {
-        if let (Some(entry), Some(field)) = (entry.as_mut(), field) {
-            match field {
-                "locations" => entry
+        let result = match (entry.as_mut(), field) {
+            (Some(entry), Some("locations")) => {
+                let spans = code_spans(buffer);
+                entry
                     .patterns
-                    .extend(code_spans(buffer).iter().map(|s| Pattern::parse(s))),
-                _ => entry.not_visible = Some(buffer.trim().to_owned()),
+                    .extend(spans.iter().map(|s| Pattern::parse(s)));
+                Ok(())
             }
-        }
+            (Some(entry), Some("send")) => send_upstream(buffer.trim(), label, &entry.id)
+                .map(|s| entry.send_upstream = Some(s)),
+            (Some(entry), Some(_)) => {
+                entry.not_visible = Some(buffer.trim().to_owned());
+                Ok(())
+            }
+            _ => Ok(()),
+        };
         buffer.clear();
+        result
     };
     for line in text.lines() {
         let trimmed = line.trim_start();
         let heading = line.starts_with("## ") || line.starts_with("### ");
         let bullet = trimmed.starts_with("- ");
         if heading || bullet || trimmed.is_empty() {
-            flush(&mut current, field.take(), &mut buffer);
+            flush(&mut current, field.take(), &mut buffer)?;
         }
         if heading {
             entries.extend(current.take());
@@ -151,17 +172,40 @@ pub fn parse(text: &str, label: &str) -> Result<Vec<Entry>> {
         } else if let Some(rest) = trimmed.strip_prefix("- **Not visible when**:") {
             field = Some("not_visible");
             buffer.push_str(rest);
+        } else if let Some(rest) = trimmed.strip_prefix("- **Send upstream**:") {
+            field = Some("send");
+            buffer.push_str(rest);
         } else if field.is_some() {
             buffer.push(' ');
             buffer.push_str(trimmed);
         }
     }
-    flush(&mut current, field.take(), &mut buffer);
+    flush(&mut current, field.take(), &mut buffer)?;
     entries.extend(current.take());
     if !entries.iter().any(|e| e.category == Category::Fix) {
         bail!("{label} has no entries (headings like `## F1. Title`)");
     }
     Ok(entries)
+}
+
+/// `yes` or `no (why)`.
+fn send_upstream(text: &str, label: &str, id: &str) -> Result<SendUpstream> {
+    if text == "yes" {
+        return Ok(SendUpstream::Yes);
+    }
+    let why = text
+        .strip_prefix("no")
+        .map(str::trim)
+        .and_then(|rest| rest.strip_prefix('('))
+        .and_then(|rest| rest.strip_suffix(')'))
+        .map(str::trim)
+        .filter(|why| !why.is_empty());
+    match why {
+        Some(why) => Ok(SendUpstream::No(why.to_owned())),
+        None => bail!(
+            "{label}: the `Send upstream` line of {id} must be `yes` or `no (why)`, not {text:?}"
+        ),
+    }
 }
 
 /// `## F1. Title` / `### U2. Title` → an entry without patterns yet.
@@ -183,6 +227,7 @@ fn heading_entry(line: &str) -> Option<Entry> {
         category,
         patterns: Vec::new(),
         not_visible: None,
+        send_upstream: None,
     })
 }
 
@@ -222,11 +267,15 @@ mod tests {
 
     fn difference(kind: Kind, location: &str) -> Difference {
         Difference {
-            location: Location(location.split(" › ").map(str::to_owned).collect()),
+            location: Location {
+                segments: location.split(" › ").map(str::to_owned).collect(),
+                ..Location::default()
+            },
             kind,
             before: None,
             after: None,
             prose: false,
+            note: None,
         }
     }
 
@@ -242,6 +291,30 @@ mod tests {
         assert!(!Pattern::parse("removed ** › X-RateLimit-Reset").matches(&d));
         assert!(!Pattern::parse("* › response 4*").matches(&d));
         assert!(!Pattern::parse("GetAggregatedDns › response 200").matches(&d));
+    }
+
+    #[test]
+    fn send_upstream_is_yes_or_no_with_a_reason() {
+        let text = "## F1. A\n\n- **Send upstream**: yes\n\n## F2. B\n\n- **Send upstream**: no (ours\n  only)\n\n## F3. C\n";
+        let entries = parse(text, "FIXES.md").unwrap();
+        let sends: Vec<Option<SendUpstream>> =
+            entries.iter().map(|e| e.send_upstream.clone()).collect();
+        assert_eq!(
+            sends,
+            [
+                Some(SendUpstream::Yes),
+                Some(SendUpstream::No("ours only".into())),
+                None
+            ]
+        );
+        for bad in ["maybe", "no", "no ()", "yes please"] {
+            let text = format!("## F7. A\n\n- **Send upstream**: {bad}\n");
+            let error = parse(&text, "FIXES.md").unwrap_err().to_string();
+            assert!(
+                error.starts_with("FIXES.md: the `Send upstream` line of F7 must be"),
+                "{error}"
+            );
+        }
     }
 
     #[test]

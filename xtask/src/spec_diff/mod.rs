@@ -7,11 +7,11 @@
 //! difference attributed to an entry of `spec/FIXES.md`. Exits 0 whenever it ran, whatever
 //! the differences; the report's "Unexplained" section is what needs attention.
 
-mod compare;
-mod explain;
-mod node;
+pub mod compare;
+pub mod explain;
+pub mod node;
 mod report;
-mod slice;
+pub mod slice;
 
 #[cfg(test)]
 mod tests;
@@ -167,8 +167,26 @@ pub fn diff(root: &Path, options: &Options) -> Result<String> {
     })
 }
 
+/// Compare the two operations (and what they use) of `upstream` with those of `ours`.
+pub fn compare_specs(upstream: &Spec, ours: &Spec) -> Result<compare::Comparison> {
+    let up_ops = upstream.operations()?;
+    let our_ops = ours.operations()?;
+    let up_slice = slice::slice(upstream, &up_ops)?;
+    let our_slice = slice::slice(ours, &our_ops)?;
+    Ok(compare::compare(
+        (upstream, &up_ops, &up_slice.components),
+        (ours, &our_ops, &our_slice.components),
+    ))
+}
+
+/// Read and parse a `FIXES.md`.
+pub fn load_fixes(path: &Path, label: &str) -> Result<Vec<explain::Entry>> {
+    let text = fs::read_to_string(path).with_context(|| format!("cannot read {label}"))?;
+    explain::parse(&text, label)
+}
+
 /// The path to read and the name to report it under: as given, or the workspace default.
-fn input(root: &Path, given: Option<&Path>, default: &str) -> (PathBuf, String) {
+pub fn input(root: &Path, given: Option<&Path>, default: &str) -> (PathBuf, String) {
     match given {
         Some(path) => (path.to_owned(), path.display().to_string()),
         None => (root.join(default), default.to_owned()),

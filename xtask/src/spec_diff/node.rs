@@ -11,6 +11,47 @@ use std::fmt;
 use serde::de::{self, Deserialize, Deserializer, MapAccess, SeqAccess, Visitor};
 use serde::ser::{Serialize, SerializeMap, SerializeSeq, Serializer};
 
+/// One step of a concrete path into a document.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Seg {
+    /// A mapping key.
+    Key(String),
+    /// A position in a sequence.
+    Index(usize),
+    /// A new item of a sequence: the document lacks it, and where it would go is for
+    /// whoever adds it to decide.
+    New,
+}
+
+impl Seg {
+    /// `Seg::Key` from anything string-like.
+    pub fn key(key: impl Into<String>) -> Seg {
+        Seg::Key(key.into())
+    }
+}
+
+/// A concrete path into a document, `$ref`s already followed: the keys and positions from
+/// the root to a value (or to where it would be).
+pub type NodePath = Vec<Seg>;
+
+/// `components.schemas.X.properties.y`, `paths./a.get.parameters[2]`: for messages.
+pub fn path_text(path: &[Seg]) -> String {
+    let mut out = String::new();
+    for seg in path {
+        match seg {
+            Seg::Key(key) => {
+                if !out.is_empty() {
+                    out.push('.');
+                }
+                out.push_str(key);
+            }
+            Seg::Index(i) => out.push_str(&format!("[{i}]")),
+            Seg::New => out.push_str("[+]"),
+        }
+    }
+    out
+}
+
 /// One YAML value.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Node {
@@ -60,6 +101,19 @@ impl Node {
             Node::Str(text) => Some(text),
             _ => None,
         }
+    }
+
+    /// The value at `path`, if there is one (`Seg::New` is never there).
+    pub fn at(&self, path: &[Seg]) -> Option<&Node> {
+        let mut current = self;
+        for seg in path {
+            current = match (seg, current) {
+                (Seg::Key(key), Node::Map(_)) => current.get(key)?,
+                (Seg::Index(i), Node::Seq(items)) => items.get(*i)?,
+                _ => return None,
+            };
+        }
+        Some(current)
     }
 
     /// The target of a `{$ref: ...}` mapping.

@@ -190,7 +190,7 @@ impl Report {
             .zip(&self.attribution)
             .map(|(d, a)| JsonDifference {
                 location: d.location.to_string(),
-                path: &d.location.0,
+                path: &d.location.segments,
                 kind: d.kind.as_str(),
                 before: d.before.as_deref().map(|v| value(v, d.prose)),
                 after: d.after.as_deref().map(|v| value(v, d.prose)),

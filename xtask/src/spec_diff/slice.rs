@@ -12,7 +12,7 @@ use std::path::Path;
 
 use anyhow::{Context, Result, anyhow, bail};
 
-use super::node::Node;
+use super::node::{Node, NodePath, Seg};
 
 /// The operations `spec-diff` compares, in report order.
 pub const OPERATION_IDS: [&str; 2] = ["GetAggregatedConnections", "GetAggregatedDns"];
@@ -157,6 +157,39 @@ impl Spec {
                 .ok_or_else(|| anyhow!("{}: $ref {reference:?} points at nothing", self.label))?;
         }
         Ok(current)
+    }
+
+    /// Where `node`'s `$ref` chain ends, as a concrete path; `None` when `node` is not a
+    /// `$ref` (or the chain is broken, which `slice` has already refused).
+    pub fn target_path(&self, node: &Node) -> Option<NodePath> {
+        let mut current = node;
+        let mut path = None;
+        for _ in 0..32 {
+            let Some(reference) = current.reference() else {
+                return path;
+            };
+            let target = self.pointer_path(reference)?;
+            current = self.root.at(&target)?;
+            path = Some(target);
+        }
+        None
+    }
+
+    /// A local `$ref` as a concrete path, if it points at something.
+    pub fn pointer_path(&self, reference: &str) -> Option<NodePath> {
+        let pointer = reference.strip_prefix('#')?;
+        let mut current = &self.root;
+        let mut path = NodePath::new();
+        for token in pointer.split('/').skip(1) {
+            let token = token.replace("~1", "/").replace("~0", "~");
+            let seg = match current {
+                Node::Seq(_) => Seg::Index(token.parse().ok()?),
+                _ => Seg::Key(token),
+            };
+            current = current.at(std::slice::from_ref(&seg))?;
+            path.push(seg);
+        }
+        Some(path)
     }
 
     /// The component `components/<kind>/<name>`, if the document defines it.

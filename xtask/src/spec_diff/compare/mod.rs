@@ -9,15 +9,18 @@
 //! upstream file whose operations do not require it.
 //!
 //! Every difference gets a location (`GetAggregatedDns › parameter group_by › schema ›
-//! pattern`), a kind, and the two values; "added" means only our fragment has it.
+//! pattern`, and where that is in each file), a kind, and the two values; "added" means only
+//! our fragment has it.
 
+mod location;
 mod operation;
 mod schema;
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
 
-use super::node::Node;
+pub use self::location::Location;
+use super::node::{Node, NodePath, Seg};
 use super::slice::{ComponentId, Operation, Spec, component_id};
 
 /// What happened to a thing, reading from upstream to ours.
@@ -55,41 +58,6 @@ impl fmt::Display for Kind {
     }
 }
 
-/// Where a difference is: `["GetAggregatedDns", "parameter group_by", "description"]`.
-#[derive(Debug, Clone, Default, PartialEq, Eq, PartialOrd, Ord)]
-pub struct Location(pub Vec<String>);
-
-impl Location {
-    fn root(first: impl Into<String>) -> Location {
-        Location(vec![first.into()])
-    }
-
-    fn child(&self, segment: impl Into<String>) -> Location {
-        let mut segments = self.0.clone();
-        segments.push(segment.into());
-        Location(segments)
-    }
-
-    /// `servers` → `servers[2]`: an item of the list the last segment names.
-    fn index(&self, i: usize) -> Location {
-        let mut segments = self.0.clone();
-        if let Some(last) = segments.last_mut() {
-            last.push_str(&format!("[{i}]"));
-        }
-        Location(segments)
-    }
-
-    fn last(&self) -> &str {
-        self.0.last().map_or("", String::as_str)
-    }
-}
-
-impl fmt::Display for Location {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.0.join(" › "))
-    }
-}
-
 /// One semantic difference.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Difference {
@@ -103,6 +71,24 @@ pub struct Difference {
     pub after: Option<String>,
     /// Whether the values are prose (descriptions, notes) rather than compact JSON.
     pub prose: bool,
+    /// What a difference written as a sentence is about; `None` when the values are the
+    /// values at the location.
+    pub note: Option<Note>,
+}
+
+/// What a difference written as a sentence (rather than as the two values) is about.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Note {
+    /// The operation's path or method.
+    Endpoint,
+    /// The order of the parameters (both sides' names, in order).
+    ParameterOrder,
+    /// How many times an enum value is listed.
+    Count,
+    /// A scope of a security requirement (located at the scope's item).
+    Scope,
+    /// Many scopes of a scheme at once (located at the scheme's `scopes`).
+    Scopes,
 }
 
 /// Everything the comparison found.
@@ -203,12 +189,14 @@ impl<'a> Differ<'a> {
             before: before.map(show),
             after: after.map(show),
             prose,
+            note: None,
         });
     }
 
     /// Record a difference whose values are sentences written here.
     fn note(
         &mut self,
+        note: Note,
         location: &Location,
         kind: Kind,
         before: Option<String>,
@@ -220,7 +208,13 @@ impl<'a> Differ<'a> {
             before,
             after,
             prose: true,
+            note: Some(note),
         });
+    }
+
+    /// `location` with each side's concrete path moved to what its `$ref` (if any) targets.
+    fn resolved_location(&self, location: &Location, up: &Node, our: &Node) -> Location {
+        location.resolved(self.up.target_path(up), self.our.target_path(our))
     }
 
     fn added(&mut self, location: &Location, ours: &Node) {
@@ -302,13 +296,25 @@ impl<'a> Differ<'a> {
             .flat_map(|n| n.items().unwrap_or_default())
             .map(|v| (v.json(), v))
             .collect();
+        let position = |list: &Node, value: &str| {
+            list.items()
+                .unwrap_or_default()
+                .iter()
+                .position(|v| v.json() == value)
+                .map_or(Seg::New, Seg::Index)
+        };
         for (value, node) in values {
-            let child = location.child(node.as_str().map_or_else(|| value.clone(), str::to_owned));
+            let child = location.child_at(
+                node.as_str().map_or_else(|| value.clone(), str::to_owned),
+                &[position(up, &value)],
+                &[position(our, &value)],
+            );
             match (count(up, &value), count(our, &value)) {
                 (0, _) => self.push(&child, Kind::Added, None, Some(node)),
                 (_, 0) => self.push(&child, Kind::Removed, Some(node), None),
                 (u, o) if u != o => {
                     self.note(
+                        Note::Count,
                         &child,
                         Kind::Changed,
                         Some(times(&value, u)),
@@ -362,19 +368,26 @@ impl<'a> Differ<'a> {
             .flat_map(|op| op.op.get("tags").and_then(Node::items).unwrap_or_default())
             .filter_map(Node::as_str)
             .collect();
-        let find = |spec: &'a Spec, name: &str| -> Option<&'a Node> {
+        let find = |spec: &'a Spec, name: &str| -> Option<(usize, &'a Node)> {
             spec.root
                 .get("tags")?
                 .items()?
                 .iter()
-                .find(|t| t.get("name").and_then(Node::as_str) == Some(name))
+                .enumerate()
+                .find(|(_, t)| t.get("name").and_then(Node::as_str) == Some(name))
         };
+        let seg = |found: Option<(usize, &Node)>| found.map_or(Seg::New, |(i, _)| Seg::Index(i));
         for name in used {
-            let location = Location::root("tags").child(name);
             let (u, o) = (find(self.up, name), find(self.our, name));
-            self.values(&location, u, o);
+            let location = Location::root("tags").child_at(name, &[seg(u)], &[seg(o)]);
+            self.values(&location, u.map(|(_, t)| t), o.map(|(_, t)| t));
         }
     }
+}
+
+/// Where an operation is: `paths › /api/v2/network/dns/aggregate › get`.
+fn operation_path(op: &Operation<'_>) -> NodePath {
+    vec![Seg::key("paths"), Seg::key(op.path), Seg::key(op.method)]
 }
 
 /// `"uk1.datadoghq.com" listed 2 times`.

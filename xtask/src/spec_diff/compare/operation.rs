@@ -3,8 +3,8 @@
 
 use std::collections::BTreeSet;
 
-use super::{Differ, Kind, Location, pairs, same_component};
-use crate::spec_diff::node::Node;
+use super::{Differ, Kind, Location, Note, operation_path, pairs, same_component};
+use crate::spec_diff::node::{Node, NodePath, Seg};
 use crate::spec_diff::slice::{Operation, Spec, effective_security};
 
 /// More scopes than this added or removed at once are reported as one difference: an
@@ -14,12 +14,41 @@ const SCOPES_LISTED_ONE_BY_ONE: usize = 5;
 /// `(in, name)`, how parameters are told apart.
 type ParameterKey = (String, String);
 
+/// A parameter as declared: its key, its (possibly `$ref`) node and where that is written.
+type Parameter<'a> = (ParameterKey, &'a Node, NodePath);
+
+/// Add a declared parameter; one with the same `(in, name)` replaces the earlier one.
+fn push_parameter<'a>(
+    list: &mut Vec<Parameter<'a>>,
+    spec: &'a Spec,
+    raw: &'a Node,
+    path: NodePath,
+) {
+    let resolved = spec.resolved(raw);
+    let field = |name: &str| {
+        resolved
+            .get(name)
+            .and_then(Node::as_str)
+            .unwrap_or("?")
+            .to_owned()
+    };
+    let key = (field("in"), field("name"));
+    match list.iter_mut().find(|(k, _, _)| *k == key) {
+        Some(existing) => {
+            existing.1 = raw;
+            existing.2 = path;
+        }
+        None => list.push((key, raw, path)),
+    }
+}
+
 impl<'a> Differ<'a> {
     pub(super) fn operation(&mut self, up: &Operation<'a>, our: &Operation<'a>) {
-        let location = Location::root(up.id);
+        let location = Location::root_at(up.id, operation_path(up), operation_path(our));
         let (before, after) = (up.endpoint(), our.endpoint());
         if before != after {
             self.note(
+                Note::Endpoint,
                 &location.child("path"),
                 Kind::Changed,
                 Some(before),
@@ -42,31 +71,37 @@ impl<'a> Differ<'a> {
         if own_servers(up).is_some() || own_servers(our).is_some() {
             let u = own_servers(up).or(self.up.root.get("servers"));
             let o = own_servers(our).or(self.our.root.get("servers"));
-            self.servers(&location.child("servers"), u, o);
+            let at = |op: &Operation<'a>| {
+                let mut path = operation_path(op);
+                if op.op.get("servers").is_none() {
+                    path.pop();
+                    if op.item.get("servers").is_none() {
+                        path.clear();
+                    }
+                }
+                path.push(Seg::key("servers"));
+                path
+            };
+            self.servers(&location.child_at_paths("servers", at(up), at(our)), u, o);
         }
     }
 
-    /// Path-level parameters, overridden by operation-level ones with the same `(in, name)`.
-    fn effective_parameters(spec: &'a Spec, op: &Operation<'a>) -> Vec<(ParameterKey, &'a Node)> {
-        let mut parameters: Vec<(ParameterKey, &'a Node)> = Vec::new();
-        let declared = [op.item.get("parameters"), op.op.get("parameters")];
-        for raw in declared
-            .into_iter()
-            .flatten()
-            .flat_map(|list| list.items().unwrap_or_default())
-        {
-            let resolved = spec.resolved(raw);
-            let field = |name: &str| {
-                resolved
-                    .get(name)
-                    .and_then(Node::as_str)
-                    .unwrap_or("?")
-                    .to_owned()
-            };
-            let key = (field("in"), field("name"));
-            match parameters.iter_mut().find(|(k, _)| *k == key) {
-                Some(existing) => existing.1 = raw,
-                None => parameters.push((key, raw)),
+    /// NodePath-level parameters, overridden by operation-level ones with the same `(in, name)`,
+    /// each with where it is written.
+    fn effective_parameters(spec: &'a Spec, op: &Operation<'a>) -> Vec<Parameter<'a>> {
+        let mut parameters: Vec<Parameter<'a>> = Vec::new();
+        let mut item_path = operation_path(op);
+        item_path.pop();
+        let declared = [
+            (item_path, op.item.get("parameters")),
+            (operation_path(op), op.op.get("parameters")),
+        ];
+        for (base, list) in declared {
+            let items = list.and_then(Node::items).unwrap_or_default();
+            for (index, raw) in items.iter().enumerate() {
+                let mut path = base.clone();
+                path.extend([Seg::key("parameters"), Seg::Index(index)]);
+                push_parameter(&mut parameters, spec, raw, path);
             }
         }
         parameters
@@ -75,43 +110,55 @@ impl<'a> Differ<'a> {
     fn parameters(&mut self, location: &Location, up: &Operation<'a>, our: &Operation<'a>) {
         let ups = Self::effective_parameters(self.up, up);
         let ours = Self::effective_parameters(self.our, our);
-        let find = |list: &[(ParameterKey, &'a Node)], key: &ParameterKey| {
+        let find = |list: &[Parameter<'a>], key: &ParameterKey| {
             list.iter()
-                .find_map(|(k, node)| (k == key).then_some(*node))
+                .find_map(|(k, node, path)| (k == key).then_some((*node, path.clone())))
+        };
+        // Where a parameter a side lacks would go: its operation's own list.
+        let new = |op: &Operation<'a>| {
+            let mut path = operation_path(op);
+            path.extend([Seg::key("parameters"), Seg::New]);
+            path
         };
         // Upstream's order, then what only we have, in our order.
-        let mut keys: Vec<&ParameterKey> = ups.iter().map(|(k, _)| k).collect();
+        let mut keys: Vec<&ParameterKey> = ups.iter().map(|(k, _, _)| k).collect();
         keys.extend(
             ours.iter()
-                .map(|(k, _)| k)
+                .map(|(k, _, _)| k)
                 .filter(|k| find(&ups, k).is_none()),
         );
         for key in keys {
-            let child = location.child(parameter_segment(key));
-            match (find(&ups, key), find(&ours, key)) {
-                (Some(u), Some(o)) => self.parameter(&child, u, o),
-                (None, Some(o)) => self.added(&child, o),
-                (Some(u), None) => self.removed(&child, u),
+            let (u, o) = (find(&ups, key), find(&ours, key));
+            let (up_path, our_path) = (
+                u.as_ref().map_or_else(|| new(up), |(_, p)| p.clone()),
+                o.as_ref().map_or_else(|| new(our), |(_, p)| p.clone()),
+            );
+            let child = location.child_at_paths(parameter_segment(key), up_path, our_path);
+            match (u, o) {
+                (Some((u, _)), Some((o, _))) => self.parameter(&child, u, o),
+                (None, Some((o, _))) => self.added(&child, o),
+                (Some((u, _)), None) => self.removed(&child, u),
                 (None, None) => {}
             }
         }
         // Order matters (generated clients use it for positional arguments), but a
         // parameter added or removed is reported once, not as an order change too.
-        let common = |list: &[(ParameterKey, &'a Node)], other: &[(ParameterKey, &'a Node)]| {
+        let common = |list: &[Parameter<'a>], other: &[Parameter<'a>]| {
             list.iter()
-                .filter(|(k, _)| find(other, k).is_some())
-                .map(|(k, _)| k.clone())
+                .filter(|(k, _, _)| find(other, k).is_some())
+                .map(|(k, _, _)| k.clone())
                 .collect::<Vec<_>>()
         };
         if common(&ups, &ours) != common(&ours, &ups) {
-            let names = |list: &[(ParameterKey, &'a Node)]| {
+            let names = |list: &[Parameter<'a>]| {
                 list.iter()
-                    .map(|(k, _)| k.1.as_str())
+                    .map(|(k, _, _)| k.1.as_str())
                     .collect::<Vec<_>>()
                     .join(", ")
             };
             let (before, after) = (names(&ups), names(&ours));
             self.note(
+                Note::ParameterOrder,
                 &location.child("parameters"),
                 Kind::Changed,
                 Some(before),
@@ -124,6 +171,7 @@ impl<'a> Differ<'a> {
         if let Some((kind, name)) = same_component(up, our) {
             return self.component(&kind, &name);
         }
+        let location = &self.resolved_location(location, up, our);
         let (u, o) = (self.up.resolved(up), self.our.resolved(our));
         for (key, uv, ov) in pairs(u, o) {
             let child = location.child(key);
@@ -140,7 +188,11 @@ impl<'a> Differ<'a> {
         let (ups, ours) = (sorted(up), sorted(our));
         let codes: BTreeSet<&str> = ups.keys().chain(ours.keys()).copied().collect();
         for code in codes {
-            let child = location.child(format!("response {code}"));
+            let child = location.child_at(
+                format!("response {code}"),
+                &[Seg::key("responses"), Seg::key(code)],
+                &[Seg::key("responses"), Seg::key(code)],
+            );
             match (ups.get(code), ours.get(code)) {
                 (Some(u), Some(o)) => self.response(&child, u, o),
                 (None, Some(o)) => self.added(&child, o),
@@ -154,6 +206,7 @@ impl<'a> Differ<'a> {
         if let Some((kind, name)) = same_component(up, our) {
             return self.component(&kind, &name);
         }
+        let location = &self.resolved_location(location, up, our);
         let (u, o) = (self.up.resolved(up), self.our.resolved(our));
         for (key, uv, ov) in pairs(u, o) {
             let child = location.child(key);
@@ -177,10 +230,15 @@ impl<'a> Differ<'a> {
         let (ups, ours) = (by_name(up), by_name(our));
         let names: BTreeSet<&String> = ups.keys().chain(ours.keys()).collect();
         for name in names {
-            match (ups.get(name), ours.get(name)) {
-                (Some((_, u)), Some((shown, o))) => self.header(&location.child(*shown), u, o),
-                (None, Some((shown, o))) => self.added(&location.child(*shown), o),
-                (Some((shown, u)), None) => self.removed(&location.child(*shown), u),
+            let (u, o) = (ups.get(name), ours.get(name));
+            // Shown as ours names it; each side at its own spelling.
+            let Some(&(shown, _)) = o.or(u) else { continue };
+            let key = |side: Option<&(&str, &Node)>| Seg::key(side.map_or(shown, |(k, _)| *k));
+            let child = location.child_at(shown, &[key(u)], &[key(o)]);
+            match (u, o) {
+                (Some((_, u)), Some((_, o))) => self.header(&child, u, o),
+                (None, Some((_, o))) => self.added(&child, o),
+                (Some((_, u)), None) => self.removed(&child, u),
                 (None, None) => {}
             }
         }
@@ -190,6 +248,7 @@ impl<'a> Differ<'a> {
         if let Some((kind, name)) = same_component(up, our) {
             return self.component(&kind, &name);
         }
+        let location = &self.resolved_location(location, up, our);
         let (u, o) = (self.up.resolved(up), self.our.resolved(our));
         for (key, uv, ov) in pairs(u, o) {
             let child = location.child(key);
@@ -222,6 +281,7 @@ impl<'a> Differ<'a> {
         if let Some((kind, name)) = same_component(up, our) {
             return self.component(&kind, &name);
         }
+        let location = &self.resolved_location(location, up, our);
         let (u, o) = (self.up.resolved(up), self.our.resolved(our));
         for (key, uv, ov) in pairs(u, o) {
             match key {
@@ -238,25 +298,41 @@ impl<'a> Differ<'a> {
                 .and_then(Node::items)
                 .unwrap_or_default()
                 .iter()
-                .map(|requirement| {
+                .enumerate()
+                .map(|(index, requirement)| {
                     let schemes: Vec<&str> = requirement.sorted().into_keys().collect();
                     let name = if schemes.is_empty() {
                         "(anonymous)".to_owned()
                     } else {
                         schemes.join(" + ")
                     };
-                    (name, requirement)
+                    (name, (index, requirement))
                 })
-                .collect::<std::collections::BTreeMap<String, &'a Node>>()
+                .collect::<std::collections::BTreeMap<String, (usize, &'a Node)>>()
+        };
+        // The list the alternatives come from: the operation's own, else the document's.
+        let base = |op: &Operation<'a>| {
+            let mut path = operation_path(op);
+            if op.op.get("security").is_none() {
+                path.clear();
+            }
+            path.push(Seg::key("security"));
+            path
+        };
+        let at = |op: &Operation<'a>, found: Option<&(usize, &'a Node)>| {
+            let mut path = base(op);
+            path.push(found.map_or(Seg::New, |(i, _)| Seg::Index(*i)));
+            path
         };
         let (ups, ours) = (alternatives(self.up, up), alternatives(self.our, our));
         let names: BTreeSet<&String> = ups.keys().chain(ours.keys()).collect();
         for name in names {
-            let child = location.child(name.as_str());
-            match (ups.get(name), ours.get(name)) {
-                (Some(u), Some(o)) => self.requirement(&child, u, o),
-                (None, Some(o)) => self.added(&child, o),
-                (Some(u), None) => self.removed(&child, u),
+            let (u, o) = (ups.get(name), ours.get(name));
+            let child = location.child_at_paths(name.as_str(), at(up, u), at(our, o));
+            match (u, o) {
+                (Some((_, u)), Some((_, o))) => self.requirement(&child, u, o),
+                (None, Some((_, o))) => self.added(&child, o),
+                (Some((_, u)), None) => self.removed(&child, u),
                 (None, None) => {}
             }
         }
@@ -265,6 +341,7 @@ impl<'a> Differ<'a> {
     /// The scopes of one security requirement alternative.
     fn requirement(&mut self, location: &Location, up: &'a Node, our: &'a Node) {
         let single = up.sorted().len() == 1;
+        // Shown name → (scheme, position in the scheme's list).
         let scopes = |node: &'a Node| {
             node.sorted()
                 .into_iter()
@@ -273,38 +350,43 @@ impl<'a> Differ<'a> {
                         .items()
                         .unwrap_or_default()
                         .iter()
-                        .filter_map(Node::as_str)
-                        .map(move |scope| {
-                            if single {
+                        .enumerate()
+                        .filter_map(|(i, scope)| Some((i, scope.as_str()?)))
+                        .map(move |(i, scope)| {
+                            let shown = if single {
                                 scope.to_owned()
                             } else {
                                 format!("{scheme}:{scope}")
-                            }
+                            };
+                            (shown, (scheme, i))
                         })
                 })
-                .collect::<BTreeSet<String>>()
+                .collect::<std::collections::BTreeMap<String, (&'a str, usize)>>()
         };
         let (ups, ours) = (scopes(up), scopes(our));
-        let location = location.child("scopes");
-        for scope in ups.difference(&ours) {
+        let location = location.child_at("scopes", &[], &[]);
+        let at = |(scheme, i): (&str, usize), present: bool| {
+            let position = if present { Seg::Index(i) } else { Seg::New };
+            [Seg::key(scheme), position]
+        };
+        for (scope, &place) in ups.iter().filter(|(s, _)| !ours.contains_key(*s)) {
+            let child = location.child_at(scope.as_str(), &at(place, true), &at(place, false));
             self.note(
-                &location.child(scope.as_str()),
+                Note::Scope,
+                &child,
                 Kind::Removed,
                 Some(scope.clone()),
                 None,
             );
         }
-        for scope in ours.difference(&ups) {
-            self.note(
-                &location.child(scope.as_str()),
-                Kind::Added,
-                None,
-                Some(scope.clone()),
-            );
+        for (scope, &place) in ours.iter().filter(|(s, _)| !ups.contains_key(*s)) {
+            let child = location.child_at(scope.as_str(), &at(place, false), &at(place, true));
+            self.note(Note::Scope, &child, Kind::Added, None, Some(scope.clone()));
         }
     }
 
     pub(super) fn security_scheme(&mut self, location: &Location, up: &'a Node, our: &'a Node) {
+        let location = &self.resolved_location(location, up, our);
         let (u, o) = (self.up.resolved(up), self.our.resolved(our));
         for (key, uv, ov) in pairs(u, o) {
             let child = location.child(key);
@@ -347,7 +429,7 @@ impl<'a> Differ<'a> {
                     Kind::Removed => (listed, None),
                     _ => (None, listed),
                 };
-                self.note(location, kind, before, after);
+                self.note(Note::Scopes, location, kind, before, after);
                 continue;
             }
             for name in names {

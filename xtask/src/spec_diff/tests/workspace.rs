@@ -94,3 +94,16 @@ fn every_fixes_entry_says_where_it_shows_or_why_not() {
         );
     }
 }
+
+#[test]
+fn every_fix_says_whether_it_goes_upstream() {
+    let entries =
+        explain::parse(&workspace_file(crate::spec_diff::FIXES_PATH), "FIXES.md").unwrap();
+    for entry in entries.iter().filter(|e| e.category == Category::Fix) {
+        assert!(
+            entry.send_upstream.is_some(),
+            "{} has no `- **Send upstream**: yes` or `no (why)` line (upstream-patch needs one)",
+            entry.id
+        );
+    }
+}
