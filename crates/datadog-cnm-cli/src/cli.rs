@@ -133,13 +133,120 @@ pub struct QueryArgs {
     pub limit: Option<u32>,
 
     /// Split the window into windows of this length and query each (a series), e.g. 1h.
+    /// Output streams window by window, in order.
     #[arg(long, value_name = "DUR")]
     pub step: Option<Dur>,
 
-    /// With --step: windows fetched at once (default 4).
+    /// With --step: windows fetched at once (default 4, at most 64). They share the rate
+    /// limit, which paces them.
     #[arg(long, value_name = "N", requires = "step",
-          value_parser = clap::value_parser!(u32).range(1..=32))]
+          value_parser = clap::value_parser!(u32).range(1..=64))]
     pub concurrency: Option<u32>,
+
+    /// With --step: align windows on the clock (hours on the hour; the default for steps
+    /// of a minute or more). The first and last windows may then be partial.
+    #[arg(long, requires = "step", overrides_with = "no_align")]
+    pub align: bool,
+
+    /// With --step: start windows at the window's start instead of on the clock.
+    #[arg(long, requires = "step")]
+    pub no_align: bool,
+
+    /// Rank rows by this metric (or derived metric), largest first; `:asc` for smallest
+    /// first; `delta:METRIC` ranks a --compare by the change. See `ddcnm fields`.
+    #[arg(long, value_name = "[delta:]M[:asc]")]
+    pub sort_by: Option<SortSpec>,
+
+    /// Keep the first N rows of the ranking (--sort-by, or the default metric). Fetches up
+    /// to 7500 rows per window, the API's maximum, to rank them all.
+    #[arg(long, value_name = "N",
+          value_parser = clap::value_parser!(u32).range(1..=i64::from(ConnectionsQuery::MAX_LIMIT)))]
+    pub top: Option<u32>,
+
+    /// Also query the same window DUR earlier (e.g. 1d, 1w) and show what changed: new and
+    /// gone groups, Δ and Δ%.
+    #[arg(long, value_name = "DUR", conflicts_with = "step")]
+    pub compare: Option<Dur>,
+
+    /// With --step and a table: one line per group with a sparkline of this metric over
+    /// the windows (default: the --sort-by metric, else total bytes or DNS requests).
+    #[arg(
+        long,
+        value_name = "M",
+        requires = "step",
+        conflicts_with = "per_window"
+    )]
+    pub trend: Option<String>,
+
+    /// With --step and a table: a table per window, printed as each window finishes,
+    /// instead of the trend.
+    #[arg(long, requires = "step")]
+    pub per_window: bool,
+
+    /// Report counts per second, so windows of different lengths compare.
+    #[arg(long)]
+    pub rate: bool,
+
+    /// The value columns to show, in order (metrics or derived metrics), e.g.
+    /// total_bytes,tcp_retransmit_ratio. See `ddcnm fields`.
+    #[arg(long, value_name = "a,b", value_delimiter = ',')]
+    pub columns: Vec<String>,
+
+    /// With --step: fetch every window even when some fail; the failed ones are named on
+    /// stderr and the exit code is 7 (partial).
+    #[arg(long, requires = "step")]
+    pub keep_going: bool,
+
+    /// The whole command's time budget, e.g. 10m: waits for the rate limit and retries
+    /// stop at it (default: 2 minutes per request).
+    #[arg(long, value_name = "DUR")]
+    pub deadline: Option<Dur>,
+}
+
+/// `--sort-by [delta:]METRIC[:asc]`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SortSpec {
+    /// The metric or derived metric.
+    pub name: String,
+    /// Smallest first.
+    pub ascending: bool,
+    /// Rank a comparison by the change.
+    pub delta: bool,
+}
+
+impl FromStr for SortSpec {
+    type Err = String;
+
+    fn from_str(input: &str) -> Result<Self, Self::Err> {
+        let mut text = input.trim();
+        let delta = match text.strip_prefix("delta:") {
+            Some(rest) => {
+                text = rest;
+                true
+            }
+            None => false,
+        };
+        let (name, ascending) = match text.rsplit_once(':') {
+            Some((name, "asc")) => (name, true),
+            Some((name, "desc")) => (name, false),
+            Some((_, other)) => {
+                return Err(format!(
+                    "`{input}`: the order after `:` is `asc` or `desc`, not `{other}`"
+                ));
+            }
+            None => (text, false),
+        };
+        if name.trim().is_empty() {
+            return Err(format!(
+                "`{input}` names no metric; e.g. tcp_retransmits:asc"
+            ));
+        }
+        Ok(Self {
+            name: name.trim().to_owned(),
+            ascending,
+            delta,
+        })
+    }
 }
 
 /// Flags of `mock-server`.
@@ -156,13 +263,19 @@ pub struct MockServerArgs {
     /// Answer 429 beyond N requests per PERIOD, e.g. 30/60s or 5/1m.
     #[arg(long, value_name = "N/PERIOD")]
     pub rate_limit: Option<RateLimitArg>,
+
+    /// Answer every request this much later, e.g. 1s (a slow API, or a far one).
+    #[arg(long, value_name = "DUR")]
+    pub latency: Option<Dur>,
 }
 
 /// `--output`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum OutputFormat {
-    /// A human-formatted table.
+    /// A human-formatted table that fits the terminal.
     Table,
+    /// A table with every column.
+    Wide,
     /// A JSON array of row objects.
     Json,
     /// One JSON row object per line.
@@ -175,12 +288,13 @@ pub enum OutputFormat {
 // a paragraph per format.
 impl ValueEnum for OutputFormat {
     fn value_variants<'a>() -> &'a [Self] {
-        &[Self::Table, Self::Json, Self::Ndjson, Self::Csv]
+        &[Self::Table, Self::Wide, Self::Json, Self::Ndjson, Self::Csv]
     }
 
     fn to_possible_value(&self) -> Option<PossibleValue> {
         Some(PossibleValue::new(match self {
             Self::Table => "table",
+            Self::Wide => "wide",
             Self::Json => "json",
             Self::Ndjson => "ndjson",
             Self::Csv => "csv",

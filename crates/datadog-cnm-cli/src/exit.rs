@@ -1,8 +1,10 @@
 //! Exit codes and how failures are told on stderr.
 //!
 //! 0 ok · 2 invalid usage or input (no request sent) · 3 authentication or permission
-//! (401/403) · 4 rate limited after retries · 5 other API error · 6 network or timeout ·
-//! 1 anything else.
+//! (401/403) · 4 rate limited after retries · 5 other API error · 6 network, timeout or
+//! time budget (`--deadline`) ·
+//! 7 partial (`--keep-going`: some windows failed, the others were printed) · 1 anything
+//! else.
 
 use std::fmt::Write as _;
 use std::io;
@@ -24,6 +26,8 @@ pub const RATE_LIMITED: u8 = 4;
 pub const API: u8 = 5;
 /// The network failed or a request timed out.
 pub const NETWORK: u8 = 6;
+/// Some windows of a `--keep-going` series failed; the others were printed.
+pub const PARTIAL: u8 = 7;
 
 /// Why a command failed.
 #[derive(Debug)]
@@ -36,6 +40,16 @@ pub enum Failure {
     Io(io::Error),
     /// Anything else, as one sentence.
     Other(String),
+    /// Some windows of a `--keep-going` series failed (each was named on stderr as it
+    /// failed); the others were printed.
+    Partial {
+        /// Windows that failed.
+        failed: usize,
+        /// Windows in the series.
+        total: usize,
+        /// The first failure, for its hint.
+        first: Option<Error>,
+    },
 }
 
 impl From<Error> for Failure {
@@ -67,7 +81,7 @@ pub fn code_of(error: &Error) -> u8 {
         } => AUTH,
         Error::RateLimited { .. } => RATE_LIMITED,
         Error::Api { .. } | Error::BodyTooLarge { .. } => API,
-        Error::Transport { .. } | Error::Timeout { .. } => NETWORK,
+        Error::Transport { .. } | Error::Timeout { .. } | Error::OutOfTime { .. } => NETWORK,
         _ => OTHER,
     }
 }
@@ -81,6 +95,7 @@ impl Failure {
             // The reader went away (`ddcnm … | head`): not a failure.
             Self::Io(error) if error.kind() == io::ErrorKind::BrokenPipe => OK,
             Self::Io(_) | Self::Other(_) => OTHER,
+            Self::Partial { .. } => PARTIAL,
         }
     }
 
@@ -92,6 +107,21 @@ impl Failure {
             Self::Io(error) if error.kind() == io::ErrorKind::BrokenPipe => String::new(),
             Self::Io(error) => format!("error: could not write the results: {error}\n"),
             Self::Client(error) => client_message(error, context),
+            Self::Partial {
+                failed,
+                total,
+                first,
+            } => {
+                let mut text = format!(
+                    "error: {failed} of {total} window{} failed (named above); the others \
+                     were printed\n",
+                    if *total == 1 { "" } else { "s" }
+                );
+                if let Some(hint) = first.as_ref().and_then(|e| hint(e, context)) {
+                    let _ = writeln!(text, "  hint: {hint}");
+                }
+                text
+            }
         }
     }
 }
@@ -114,27 +144,47 @@ fn client_message(error: &Error, context: &Context) -> String {
     {
         let _ = writeln!(text, "  {}", rate_limit_line(rate_limit));
     }
-    let target = &context.target;
-    let hint = match code_of(cause) {
-        AUTH => Some(format!(
-            "check that DD_API_KEY and DD_APP_KEY are keys of an organisation on {target} \
-             (the site is chosen with --site or DD_SITE)"
-        )),
-        RATE_LIMITED => Some(
-            "wait for the reset, or allow more attempts with --max-attempts; series share \
-             one limit, so a lower --concurrency helps"
-                .to_owned(),
-        ),
-        NETWORK => Some(format!(
-            "could not get an answer from {target}; check the network, --site or --base-url, \
-             and --timeout"
-        )),
-        _ => None,
-    };
-    if let Some(hint) = hint {
+    if let Some(hint) = hint(cause, context) {
         let _ = writeln!(text, "  hint: {hint}");
     }
     text
+}
+
+/// What to do about `error`, naming only flags that exist.
+fn hint(error: &Error, context: &Context) -> Option<String> {
+    let target = &context.target;
+    match error {
+        Error::Series { source, .. } => hint(source, context),
+        Error::RateLimited {
+            retry_in: Some(wait),
+            ..
+        } => Some(format!(
+            "the rate limit resets in {}s, beyond the time left; allow more with --deadline \
+             (e.g. --deadline 10m), or query fewer windows",
+            wait.as_secs_f64().ceil()
+        )),
+        Error::RateLimited { .. } => Some(
+            "wait for the reset, or allow more attempts with --max-attempts; a series' windows \
+             share one limit, which paces them"
+                .to_owned(),
+        ),
+        Error::OutOfTime { .. } => Some(
+            "the time budget ran out while waiting for the rate limit or retrying; allow more \
+             with --deadline (e.g. --deadline 30m), or query fewer windows"
+                .to_owned(),
+        ),
+        _ => match code_of(error) {
+            AUTH => Some(format!(
+                "check that DD_API_KEY and DD_APP_KEY are keys of an organisation on {target} \
+                 (the site is chosen with --site or DD_SITE)"
+            )),
+            NETWORK => Some(format!(
+                "could not get an answer from {target}; check the network, --site or \
+                 --base-url, and --timeout"
+            )),
+            _ => None,
+        },
+    }
 }
 
 /// `rate limit: name=cnm_aggregate limit=30/60s remaining=0 reset in 12s`.

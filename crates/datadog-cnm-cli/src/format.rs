@@ -2,32 +2,101 @@
 
 use std::time::SystemTime;
 
-use datadog_cnm::Window;
+use datadog_cnm::analysis::Number;
+use datadog_cnm::{Unit, Window};
 
 use crate::time::rfc3339;
 
-/// How a metric's number reads best.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Kind {
-    /// Bytes: `1.5 KiB`, `12.3 MiB`.
-    Bytes,
-    /// A count: `1,234,567`.
-    Count,
-    /// Microseconds: `850 µs`, `12.3 ms`, `1.20 s`.
-    Micros,
-    /// Milliseconds: `850 ms`, `1.20 s`.
-    Millis,
+/// `value` of a metric in `unit`, for a table cell: `1.50 KiB`, `1,234`, `850 µs`,
+/// `77 ms`, `4.56 %`; per-second values (`--rate`) read the same, with fractions.
+pub fn value(unit: Unit, value: Number) -> String {
+    match (unit, value) {
+        (Unit::Ratio, value) => percent(value.as_f64()),
+        (Unit::Bytes, value) => bytes(rounded(value)),
+        (Unit::Microseconds, value) => micros(rounded(value)),
+        (Unit::Milliseconds, Number::Int(n)) => millis(n),
+        (Unit::Milliseconds, Number::Float(x)) if x.abs() < 1000.0 => {
+            format!("{} ms", three_digits(x))
+        }
+        (Unit::Milliseconds, value) => millis(rounded(value)),
+        (_, Number::Int(n)) => count(n),
+        (_, Number::Float(x)) if x.abs() < 100.0 => three_digits(x),
+        (_, value) => count(rounded(value)),
+    }
 }
 
-impl Kind {
-    /// `value` formatted for a table cell.
-    pub fn format(self, value: i64) -> String {
-        match self {
-            Self::Bytes => bytes(value),
-            Self::Count => count(value),
-            Self::Micros => micros(value),
-            Self::Millis => millis(value),
-        }
+/// A signed change of a value in `unit`: `+1.50 KiB`, `-1,234`, `+0.5 %` (points).
+pub fn delta(unit: Unit, change: f64) -> String {
+    let sign = if change < 0.0 { "-" } else { "+" };
+    let magnitude = if unit == Unit::Ratio {
+        Number::Float(change.abs())
+    } else if change.fract() == 0.0 && change.abs() < 9.0e18 {
+        Number::Int(change.abs() as i64)
+    } else {
+        Number::Float(change.abs())
+    };
+    format!("{sign}{}", value(unit, magnitude))
+}
+
+/// A relative change: `+12.3 %`, `-50 %`, `+2,446 %`.
+pub fn change(ratio: f64) -> String {
+    let sign = if ratio < 0.0 { "-" } else { "+" };
+    let percent = ratio.abs() * 100.0;
+    if percent >= 1000.0 {
+        format!("{sign}{} %", count(percent.round() as i64))
+    } else {
+        format!("{sign}{} %", trimmed_digits(percent))
+    }
+}
+
+/// A fraction as a percentage: `0.0456` → `4.56 %`.
+pub fn percent(fraction: f64) -> String {
+    format!("{} %", trimmed_digits(fraction * 100.0))
+}
+
+/// The unit shown under a column label: the symbol of a unit that cells do not carry
+/// themselves (`pkts`; cells of bytes, times and ratios show their own), then `/s` for
+/// per-second values. Empty for a plain count.
+pub fn unit_label(unit: Unit, per_second: bool) -> String {
+    let symbol = match unit {
+        Unit::Bytes | Unit::Microseconds | Unit::Milliseconds | Unit::Ratio => "",
+        other => other.symbol(),
+    };
+    if per_second && unit != Unit::Ratio {
+        format!("{symbol}/s")
+    } else {
+        symbol.to_owned()
+    }
+}
+
+fn rounded(value: Number) -> i64 {
+    match value {
+        Number::Int(n) => n,
+        Number::Float(x) => x.round() as i64,
+    }
+}
+
+/// Three significant digits, trailing zeros dropped: `12.3`, `0.0456`, `450`.
+fn trimmed_digits(value: f64) -> String {
+    if value == 0.0 {
+        return "0".to_owned();
+    }
+    let magnitude = value.abs();
+    let decimals = if magnitude >= 100.0 {
+        0
+    } else if magnitude >= 10.0 {
+        1
+    } else if magnitude >= 1.0 {
+        2
+    } else {
+        // Enough decimals for three significant digits of a small number.
+        (2 - magnitude.log10().floor() as i32).clamp(2, 9) as usize
+    };
+    let text = format!("{value:.decimals$}");
+    if text.contains('.') {
+        text.trim_end_matches('0').trim_end_matches('.').to_owned()
+    } else {
+        text
     }
 }
 
@@ -90,7 +159,7 @@ pub fn millis(value: i64) -> String {
     }
 }
 
-/// Three significant digits for values in `1.0..1024.0`.
+/// Three significant digits for values in `1.0..1024.0` (or fewer, with decimals, below).
 fn three_digits(value: f64) -> String {
     if value >= 99.95 {
         format!("{value:.0}")
@@ -148,6 +217,27 @@ mod tests {
         assert_eq!(bytes(500 * 1024 * 1024 * 1024), "500 GiB");
         assert_eq!(bytes(i64::MAX), "8.00 EiB");
         assert_eq!(bytes(-2048), "-2.00 KiB");
+    }
+
+    #[test]
+    fn values_read_by_unit() {
+        assert_eq!(value(Unit::Bytes, Number::Int(1536)), "1.50 KiB");
+        assert_eq!(value(Unit::Count, Number::Int(1234)), "1,234");
+        assert_eq!(value(Unit::Count, Number::Float(12.345)), "12.3");
+        assert_eq!(value(Unit::Ratio, Number::Float(0.0456)), "4.56 %");
+        assert_eq!(value(Unit::Ratio, Number::Float(0.000_123)), "0.0123 %");
+        assert_eq!(value(Unit::Milliseconds, Number::Int(77)), "77 ms");
+        assert_eq!(delta(Unit::Count, -1234.0), "-1,234");
+        assert_eq!(delta(Unit::Bytes, 1536.0), "+1.50 KiB");
+        assert_eq!(change(0.123), "+12.3 %");
+        assert_eq!(change(-0.5), "-50 %");
+        assert_eq!(change(24.46), "+2,446 %");
+        assert_eq!(unit_label(Unit::Bytes, true), "/s");
+        assert_eq!(unit_label(Unit::Bytes, false), "");
+        assert_eq!(unit_label(Unit::Packets, false), "pkts");
+        assert_eq!(unit_label(Unit::Packets, true), "pkts/s");
+        assert_eq!(unit_label(Unit::Ratio, true), "");
+        assert_eq!(unit_label(Unit::Count, false), "");
     }
 
     #[test]

@@ -8,8 +8,8 @@ mod commands;
 mod exit;
 mod format;
 mod output;
-mod report;
 mod time;
+mod view;
 
 use std::io::{self, IsTerminal};
 use std::process::ExitCode;

@@ -67,11 +67,11 @@ impl Jitter for RandomJitter {
 
 /// A fixed jitter value: `FixedJitter(1.0)` always takes the full backoff ceiling,
 /// `FixedJitter(0.0)` none of it.
-#[cfg(any(test, feature = "test-util"))]
+#[cfg(feature = "test-util")]
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct FixedJitter(pub f64);
 
-#[cfg(any(test, feature = "test-util"))]
+#[cfg(feature = "test-util")]
 impl Jitter for FixedJitter {
     fn sample(&self) -> f64 {
         self.0.clamp(0.0, 1.0)

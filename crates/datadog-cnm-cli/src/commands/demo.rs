@@ -1,168 +1,143 @@
-//! `demo`: the bundled mock in-process, and three sample queries against it.
+//! `demo`: the bundled mock in-process, and a few commands run against it.
 //!
-//! Needs no keys, no environment and no network. The window is fixed (an hour of synthetic
-//! data that ended in the past), so every run prints the same numbers.
+//! Needs no keys, no environment and no network. Each section prints the command line it
+//! runs, and runs exactly that line through the same parser and code as `ddcnm` itself,
+//! so what the demo shows is what the command prints (against `ddcnm mock-server`, the
+//! same data from the same seed).
 
 use std::io::Write;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use datadog_cnm::{Client, ConnectionsPage, Window};
+use clap::Parser;
 use datadog_cnm_mock::MockServer;
 
-use super::Global;
-use crate::cli::OutputFormat;
+use super::{Global, query};
+use crate::cli::{Cli, Command, OutputFormat};
 use crate::exit::Failure;
-use crate::output::Out;
-use crate::report::{Asked, Report};
-use crate::time::rfc3339;
 
 /// The keys the demo's mock requires and its client sends; not real keys.
 const DEMO_API_KEY: &str = "demo-api-key";
 const DEMO_APP_KEY: &str = "demo-app-key";
-/// The end of the demo window: 2025-06-02T12:00:00Z, a Monday noon.
-const DEMO_END_UNIX: u64 = 1_748_865_600;
-/// The demo window's length, and the step of its series (six windows).
-const DEMO_SPAN: Duration = Duration::from_secs(3600);
-const DEMO_STEP: Duration = Duration::from_secs(600);
-/// Rows per table.
-const TOP: u32 = 10;
+/// The demo's tables fit this many columns unless `COLUMNS` says otherwise.
+const DEMO_COLUMNS: &str = "100";
 
-/// Start the mock, run a connections query, a DNS query and a six-window series, print
-/// each as a table under a heading with the command that produces it, and stop.
-pub async fn run<W: Write>(global: &Global, out: &mut Out<W>) -> Result<(), Failure> {
-    if out.format != OutputFormat::Table {
+/// One section: a title, and the command line it runs (without `ddcnm`).
+struct Section {
+    title: &'static str,
+    args: &'static [&'static str],
+}
+
+const SECTIONS: &[Section] = &[
+    Section {
+        title: "Who talks the most? The top service pairs of the last hour, by bytes",
+        args: &["connections", "--last", "1h", "--top", "10"],
+    },
+    Section {
+        title: "Which names are looked up the most?",
+        args: &["dns", "--last", "1h", "--top", "10"],
+    },
+    Section {
+        title: "How did the busiest pairs move over the last 6 hours?",
+        args: &["connections", "--last", "6h", "--step", "1h", "--top", "5"],
+    },
+];
+
+/// Start the mock with its clock at `now` (to the minute), run every section, and stop.
+/// Tables fit `COLUMNS` of `env` (default 100).
+pub async fn run<W: Write>(
+    global: &Global,
+    out: &mut W,
+    now: SystemTime,
+    env: impl Fn(&str) -> Option<String>,
+) -> Result<(), Failure> {
+    if !matches!(global.output, OutputFormat::Table | OutputFormat::Wide) {
         return Err(Failure::Usage(
             "the demo prints tables only; for JSON, NDJSON or CSV run `ddcnm mock-server` and \
              point the other commands at it with --base-url"
                 .to_owned(),
         ));
     }
+    let now = to_the_minute(now);
     let server = MockServer::builder()
         .require_keys(DEMO_API_KEY, DEMO_APP_KEY)
+        .now(now)
         .start()
         .await
         .map_err(|e| Failure::Other(format!("could not start the bundled mock server: {e}")))?;
-    let mut builder = Client::builder()
-        .base_url(server.url())
-        .api_key(DEMO_API_KEY)
-        .app_key(DEMO_APP_KEY);
-    if let Some(timeout) = global.timeout {
-        builder = builder.timeout(timeout);
-    }
-    let client = builder.build()?;
-    let result = sections(&client, out).await;
+    let demo = Global {
+        site: None,
+        base_url: Some(server.url().to_owned()),
+        target_label: Some("the bundled mock".to_owned()),
+        ..global.clone()
+    };
+    let columns = env("COLUMNS").unwrap_or_else(|| DEMO_COLUMNS.to_owned());
+    let result = sections(&demo, out, now, &columns).await;
     server.shutdown().await;
     result
 }
 
-async fn sections<W: Write>(client: &Client, out: &mut Out<W>) -> Result<(), Failure> {
-    let window = demo_window(SystemTime::now());
-    let (from, to) = (rfc3339(window.from), rfc3339(window.to));
-    let span = format!("--from {from} --to {to}");
+async fn sections<W: Write>(
+    global: &Global,
+    out: &mut W,
+    now: SystemTime,
+    columns: &str,
+) -> Result<(), Failure> {
     writeln!(
-        out.results,
-        "ddcnm demo: the bundled mock of the Datadog CNM API runs in-process with demo keys and\n\
-         serves synthetic data; no keys or network needed. The window is the hour from\n\
-         {from} to {to}. Each section shows the command that prints it."
-    )?;
-
-    let pairs = ["client_service", "server_service"];
-    heading(
         out,
-        "Connections: the top service pairs by traffic",
-        &format!("ddcnm connections {span} --group-by client_service,server_service --limit {TOP}"),
+        "ddcnm demo: the bundled mock of the Datadog CNM API runs in-process with demo keys and \
+         serves\nsynthetic data; no keys or network needed. Each section runs the command shown \
+         above it;\n`ddcnm mock-server` serves the same data to run them yourself."
     )?;
-    let connections = client
-        .connections()
-        .window(window)
-        .group_by(pairs)
-        .limit(TOP)
-        .send()
-        .await?;
-    let page = [(window, connections)];
-    let top_pair = top_pair(&page[0].1);
-    out.report(&Report::new(&asked(&pairs, false), &page))?;
-
-    heading(
-        out,
-        "DNS: the most requested names",
-        &format!("ddcnm dns {span} --group-by network.dns_query --limit {TOP}"),
-    )?;
-    let dns = client
-        .dns()
-        .window(window)
-        .group_by(["network.dns_query"])
-        .limit(TOP)
-        .send()
-        .await?;
-    let dns_asked = asked(&["network.dns_query"], false);
-    out.report(&Report::new(&dns_asked, &[(window, dns)]))?;
-
-    let Some((client_service, server_service)) = top_pair else {
-        return Ok(());
+    let env = |name: &str| match name {
+        "DD_API_KEY" => Some(DEMO_API_KEY.to_owned()),
+        "DD_APP_KEY" => Some(DEMO_APP_KEY.to_owned()),
+        "COLUMNS" => Some(columns.to_owned()),
+        _ => None,
     };
-    let query = format!("client_service:{client_service} AND server_service:{server_service}");
-    heading(
-        out,
-        &format!("Series: {client_service} → {server_service} in 10-minute windows"),
-        &format!(
-            "ddcnm connections {span} --step 10m --group-by client_service,server_service \
-             --query '{query}'"
-        ),
-    )?;
-    let series = client
-        .connections()
-        .group_by(pairs)
-        .query(query)
-        .series(window, DEMO_STEP)
-        .collect()
-        .await?;
-    out.report(&Report::new(&asked(&pairs, true), &series))?;
-
+    for section in SECTIONS {
+        write!(
+            out,
+            "\n{}\n$ ddcnm {}\n",
+            section.title,
+            shown(section.args)
+        )?;
+        let cli = Cli::try_parse_from(std::iter::once("ddcnm").chain(section.args.iter().copied()))
+            .map_err(|e| Failure::Other(format!("a demo command does not parse: {e}")))?;
+        let (endpoint, args) = match &cli.command {
+            Command::Connections(args) => (query::Endpoint::Connections, args),
+            Command::Dns(args) => (query::Endpoint::Dns, args),
+            _ => return Err(Failure::Other("a demo command is not a query".to_owned())),
+        };
+        query::run(endpoint, args, global, env, &mut *out, now).await?;
+    }
     writeln!(
-        out.results,
+        out,
         "\nNext:\n  \
          ddcnm mock-server                     serve this data on loopback (prints its URL)\n  \
          ddcnm connections --help              every flag, with examples\n  \
-         DD_API_KEY=… DD_APP_KEY=… DD_SITE=datadoghq.eu ddcnm connections --last 1h \
-         --group-by client_service,server_service"
+         DD_API_KEY=… DD_APP_KEY=… DD_SITE=datadoghq.eu ddcnm connections --last 1h"
     )?;
     Ok(())
 }
 
-/// The demo hour: fixed so that runs agree, unless this machine's clock says it has not
-/// happened yet, in which case the last full hour.
-fn demo_window(now: SystemTime) -> Window {
-    let fixed = UNIX_EPOCH + Duration::from_secs(DEMO_END_UNIX);
-    let end = if fixed <= now {
-        fixed
-    } else {
-        let secs = now.duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs());
-        UNIX_EPOCH + Duration::from_secs(secs - secs % 3600)
-    };
-    Window::ending_at(end, DEMO_SPAN)
+/// `now` without its seconds, so that runs within a minute agree.
+fn to_the_minute(now: SystemTime) -> SystemTime {
+    let secs = now.duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs());
+    UNIX_EPOCH + Duration::from_secs(secs - secs % 60)
 }
 
-fn heading<W: Write>(out: &mut Out<W>, title: &str, command: &str) -> std::io::Result<()> {
-    write!(out.results, "\n{title}\n$ {command}\n")
-}
-
-/// What a section asked for: the series sends no limit (one row per window).
-fn asked(group_by: &[&str], series: bool) -> Asked {
-    Asked {
-        group_by: group_by.iter().map(|g| (*g).to_owned()).collect(),
-        limit: (!series).then_some(TOP),
-        series,
-    }
-}
-
-/// The busiest client → server service pair.
-fn top_pair(page: &ConnectionsPage) -> Option<(String, String)> {
-    let row = page.rows.first()?;
-    Some((
-        row.group_bys.get("client_service")?.to_owned(),
-        row.group_bys.get("server_service")?.to_owned(),
-    ))
+/// A command line as a shell would take it: words with spaces in single quotes.
+fn shown(args: &[&str]) -> String {
+    args.iter()
+        .map(|arg| {
+            if arg.contains([' ', '\'', '"', '*', '$']) {
+                format!("'{}'", arg.replace('\'', r"'\''"))
+            } else {
+                (*arg).to_owned()
+            }
+        })
+        .collect::<Vec<_>>()
+        .join(" ")
 }
 
 #[cfg(test)]
@@ -170,16 +145,47 @@ mod tests {
     use super::*;
 
     #[test]
-    fn the_demo_window_is_fixed_once_it_is_past() {
-        let later = UNIX_EPOCH + Duration::from_secs(DEMO_END_UNIX + 86_400);
-        let window = demo_window(later);
-        assert_eq!(rfc3339(window.from), "2025-06-02T11:00:00Z");
-        assert_eq!(rfc3339(window.to), "2025-06-02T12:00:00Z");
-        let earlier = UNIX_EPOCH + Duration::from_secs(DEMO_END_UNIX - 86_400 + 1800);
+    fn every_section_parses_as_a_query() {
+        for section in SECTIONS {
+            let cli =
+                Cli::try_parse_from(std::iter::once("ddcnm").chain(section.args.iter().copied()));
+            assert!(
+                matches!(
+                    cli.map(|c| c.command),
+                    Ok(Command::Connections(_) | Command::Dns(_))
+                ),
+                "{}",
+                section.title
+            );
+        }
+    }
+
+    /// The whole demo at a fixed time: the same on every run and machine.
+    #[tokio::test]
+    async fn the_demo_at_a_fixed_time() {
+        let global = Global {
+            site: None,
+            base_url: None,
+            output: OutputFormat::Table,
+            timeout: None,
+            max_attempts: None,
+            quiet: false,
+            target_label: None,
+        };
+        let now = UNIX_EPOCH + Duration::from_secs(1_796_032_800); // 2026-11-30T10:00:00Z
+        let mut out = Vec::new();
+        let result = run(&global, &mut out, now, |_| None).await;
+        let text = String::from_utf8_lossy(&out);
+        assert!(result.is_ok(), "{result:?}\n{text}");
+        insta::assert_snapshot!(text);
+    }
+
+    #[test]
+    fn commands_are_shown_as_a_shell_takes_them() {
         assert_eq!(
-            demo_window(earlier).to,
-            UNIX_EPOCH + Duration::from_secs(DEMO_END_UNIX - 86_400)
+            shown(&["connections", "--query", "a AND b", "--top", "5"]),
+            "connections --query 'a AND b' --top 5"
         );
-        assert_eq!(window.split(DEMO_STEP).map(|w| w.len()).ok(), Some(6));
+        assert_eq!(shown(&["it's"]), r"'it'\''s'");
     }
 }

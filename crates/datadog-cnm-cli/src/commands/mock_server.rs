@@ -19,6 +19,9 @@ pub async fn run(
     if let Some(rate_limit) = args.rate_limit {
         builder = builder.rate_limit(rate_limit.limit, rate_limit.period);
     }
+    if let Some(latency) = args.latency {
+        builder = builder.latency(latency.0);
+    }
     let server = builder
         .start()
         .await
@@ -27,9 +30,12 @@ pub async fn run(
     writeln!(stdout, "{url}")?;
     stdout.flush()?;
     if global.chatty() {
-        let limit = args.rate_limit.map_or_else(String::new, |r| {
+        let mut limit = args.rate_limit.map_or_else(String::new, |r| {
             format!(", at most {} requests per {}s", r.limit, r.period.as_secs())
         });
+        if let Some(latency) = args.latency {
+            limit.push_str(&format!(", answering {}ms late", latency.0.as_millis()));
+        }
         eprintln!(
             "serving the Datadog CNM API mock (seed {}{limit}); any non-empty key pair is \
              accepted. Ctrl-C stops it. Try:\n  DD_CNM_BASE_URL={url} DD_API_KEY=demo \

@@ -6,13 +6,17 @@ mod query;
 mod sites;
 
 use std::io::{self, IsTerminal, Write};
-use std::time::Duration;
+use std::time::{Duration, SystemTime};
 
 use datadog_cnm::{Client, RetryPolicy, Site};
 
 use crate::cli::{Cli, Command, OutputFormat};
 use crate::exit::{Context, Failure};
 use crate::output::Out;
+use crate::view::table::Width;
+
+/// What a command does when the client waits for the rate limit.
+pub type WaitNotice = Box<dyn Fn(&datadog_cnm::RateLimitWait) + Send + Sync>;
 
 /// The global flags, as every command sees them.
 #[derive(Clone, Debug)]
@@ -29,6 +33,9 @@ pub struct Global {
     pub max_attempts: Option<u32>,
     /// `--quiet`.
     pub quiet: bool,
+    /// What to call the target in headings and messages instead of its URL (the demo's
+    /// in-process mock).
+    pub target_label: Option<String>,
 }
 
 impl Global {
@@ -46,15 +53,17 @@ impl Global {
             timeout: cli.timeout.map(|t| t.0),
             max_attempts: cli.max_attempts,
             quiet: cli.quiet,
+            target_label: None,
         }
     }
 
     /// Where requests go, for messages: the base URL, else the site's domain.
     pub fn context(&self) -> Context {
-        let target = match (&self.base_url, &self.site) {
-            (Some(url), _) => url.clone(),
-            (None, Some(site)) => site.to_string(),
-            (None, None) => Site::default().to_string(),
+        let target = match (&self.target_label, &self.base_url, &self.site) {
+            (Some(label), _, _) => label.clone(),
+            (None, Some(url), _) => url.clone(),
+            (None, None, Some(site)) => site.to_string(),
+            (None, None, None) => Site::default().to_string(),
         };
         Context { target }
     }
@@ -69,18 +78,44 @@ impl Global {
         !self.quiet && io::stderr().is_terminal()
     }
 
-    /// The retry policy of `--max-attempts`.
-    fn retry(&self) -> RetryPolicy {
-        match self.max_attempts {
-            Some(attempts) => RetryPolicy::default().max_attempts(attempts),
-            None => RetryPolicy::default(),
+    /// The retry policy of `--max-attempts` and a command's time budget (`--deadline`).
+    fn retry(&self, deadline: Option<Duration>) -> RetryPolicy {
+        let mut policy = RetryPolicy::default();
+        if let Some(attempts) = self.max_attempts {
+            policy = policy.max_attempts(attempts);
         }
+        if let Some(deadline) = deadline {
+            policy = policy.max_elapsed(deadline);
+        }
+        policy
     }
 
-    /// A client for the configured site or base URL, with keys from `env`.
+    /// How wide tables may be: `COLUMNS` when set, else the terminal's width when stdout
+    /// is a terminal, else the default columns unfitted (a pipe or a file).
+    pub fn table_width(&self, env: impl Fn(&str) -> Option<String>) -> Width {
+        if let Some(columns) = env("COLUMNS").and_then(|c| c.trim().parse::<usize>().ok())
+            && columns > 0
+        {
+            return Width::Fit(columns);
+        }
+        if io::stdout().is_terminal()
+            && let Some((terminal_size::Width(columns), _)) = terminal_size::terminal_size()
+        {
+            return Width::Fit(usize::from(columns));
+        }
+        Width::Default
+    }
+
+    /// A client for the configured site or base URL, with keys from `env`; `deadline`
+    /// bounds each request's waits and retries, `on_wait` hears of rate-limit waits.
     ///
     /// Missing keys are reported here, by variable name, before anything is sent.
-    pub fn client(&self, env: impl Fn(&str) -> Option<String>) -> Result<Client, Failure> {
+    pub fn client(
+        &self,
+        env: impl Fn(&str) -> Option<String>,
+        deadline: Option<Duration>,
+        on_wait: Option<WaitNotice>,
+    ) -> Result<Client, Failure> {
         let get = |name: &str| env(name).filter(|value| !value.trim().is_empty());
         let target = self.context().target;
         let api_key = get("DD_API_KEY").ok_or_else(|| {
@@ -100,7 +135,10 @@ impl Global {
         let mut builder = Client::builder()
             .api_key(api_key)
             .app_key(app_key)
-            .retry(self.retry());
+            .retry(self.retry(deadline));
+        if let Some(on_wait) = on_wait {
+            builder = builder.on_rate_limit_wait(on_wait);
+        }
         if let Some(site) = &self.site {
             builder = builder.site(site.clone());
         }
@@ -126,12 +164,30 @@ pub async fn run(cli: Cli) -> Result<(), Failure> {
     let env = |name: &str| std::env::var(name).ok();
     let result = match cli.command {
         Command::Connections(args) => {
-            query::run(query::Endpoint::Connections, &args, &global, env, &mut out).await
+            query::run(
+                query::Endpoint::Connections,
+                &args,
+                &global,
+                env,
+                &mut out.results,
+                SystemTime::now(),
+            )
+            .await
         }
-        Command::Dns(args) => query::run(query::Endpoint::Dns, &args, &global, env, &mut out).await,
+        Command::Dns(args) => {
+            query::run(
+                query::Endpoint::Dns,
+                &args,
+                &global,
+                env,
+                &mut out.results,
+                SystemTime::now(),
+            )
+            .await
+        }
         Command::Sites => sites::run(&mut out).map_err(Failure::from),
         Command::MockServer(args) => mock_server::run(&args, &global, &mut out.results).await,
-        Command::Demo => demo::run(&global, &mut out).await,
+        Command::Demo => demo::run(&global, &mut out.results, SystemTime::now(), env).await,
     };
     // Results already printed stay printed even when a later step fails.
     let flushed = out.results.flush().map_err(Failure::from);

@@ -19,7 +19,12 @@ fn connections_table_has_groups_then_human_metrics_and_a_truncation_footer() {
         ],
     );
     assert!(out.stdout.contains("GiB"), "{}", out.stdout);
-    assert!(out.stdout.contains("truncated: exactly 5 rows"));
+    assert!(
+        out.stdout
+            .contains("truncated: 5 rows came back, the limit"),
+        "{}",
+        out.stdout
+    );
     assert_eq!(out.stderr, "");
     insta::assert_snapshot!(redact(&out.stdout));
 }
@@ -187,14 +192,34 @@ fn step_output_in_table_and_csv() {
         "--concurrency",
         "2",
     ];
+    // A table of a series is a trend: one line per group, a sparkline over the windows.
     let table = query(&mock, "connections", "table", &flags);
-    assert!(table.stdout.contains("window (UTC)"));
-    assert!(table.stdout.contains("truncated: 3 of 3 windows"));
+    assert!(table.stdout.contains("3 windows"), "{}", table.stdout);
+    assert!(table.stdout.contains("trend of total_bytes"));
+    assert!(
+        table
+            .stdout
+            .contains("truncated: 3 of 3 windows returned 2 rows")
+    );
     insta::assert_snapshot!("step_table", redact(&table.stdout));
+    // --per-window: a table per window instead.
+    let per_window = query(
+        &mock,
+        "connections",
+        "table",
+        &[&flags[..], &["--per-window"]].concat(),
+    );
+    assert_eq!(
+        per_window.stdout.matches("connections · ").count(),
+        3,
+        "{}",
+        per_window.stdout
+    );
+    insta::assert_snapshot!("step_table_per_window", redact(&per_window.stdout));
     let csv = query(&mock, "dns", "csv", &flags);
     assert!(
         csv.stdout
-            .starts_with("window_start,window_end,client_env,")
+            .starts_with("window_start,window_end,partial,client_env,")
     );
     assert_eq!(csv.stdout.lines().count(), 1 + 3 * 2);
     insta::assert_snapshot!("step_csv", redact(&csv.stdout));

@@ -102,7 +102,7 @@ impl Connection {
             aggregation: Aggregation::Sum,
             unit: Unit::Bytes,
             label: "client bytes",
-            column: Some(1u8),
+            column: Some(6u8),
         },
         Metric {
             name: "bytes_sent_by_server",
@@ -111,7 +111,7 @@ impl Connection {
             aggregation: Aggregation::Sum,
             unit: Unit::Bytes,
             label: "server bytes",
-            column: Some(2u8),
+            column: Some(7u8),
         },
         Metric {
             name: "packets_sent_by_client",
@@ -120,7 +120,7 @@ impl Connection {
             aggregation: Aggregation::Sum,
             unit: Unit::Packets,
             label: "client pkts",
-            column: Some(3u8),
+            column: Some(8u8),
         },
         Metric {
             name: "packets_sent_by_server",
@@ -129,7 +129,7 @@ impl Connection {
             aggregation: Aggregation::Sum,
             unit: Unit::Packets,
             label: "server pkts",
-            column: Some(4u8),
+            column: Some(9u8),
         },
         Metric {
             name: "rtt_micro_seconds",
@@ -138,7 +138,7 @@ impl Connection {
             aggregation: Aggregation::Mean,
             unit: Unit::Microseconds,
             label: "rtt",
-            column: Some(5u8),
+            column: Some(2u8),
         },
         Metric {
             name: "tcp_closed_connections",
@@ -201,7 +201,7 @@ impl Connection {
             aggregation: Aggregation::Sum,
             unit: Unit::Count,
             label: "refusals",
-            column: Some(9u8),
+            column: Some(5u8),
         },
         Metric {
             name: "tcp_reord_seen",
@@ -219,7 +219,7 @@ impl Connection {
             aggregation: Aggregation::Sum,
             unit: Unit::Count,
             label: "resets",
-            column: Some(7u8),
+            column: Some(3u8),
         },
         Metric {
             name: "tcp_retransmits",
@@ -228,7 +228,7 @@ impl Connection {
             aggregation: Aggregation::Sum,
             unit: Unit::Count,
             label: "retransmits",
-            column: Some(6u8),
+            column: Some(1u8),
         },
         Metric {
             name: "tcp_rto_count",
@@ -246,7 +246,7 @@ impl Connection {
             aggregation: Aggregation::Sum,
             unit: Unit::Count,
             label: "timeouts",
-            column: Some(8u8),
+            column: Some(4u8),
         },
     ];
     /// The metrics as the fast path expects them: `"name":`.

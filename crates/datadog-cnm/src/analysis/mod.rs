@@ -22,4 +22,4 @@ mod trend;
 pub use compare::{Compared, Comparison, Status, compare};
 pub use derived::{DERIVED, Derived};
 pub use measure::{Measure, Number, Order, UnknownMeasure};
-pub use trend::{Trend, TrendGroup, TrendWindow};
+pub use trend::{Trend, TrendGroup, TrendSummary, TrendWindow};

@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use datadog_cnm_raw::{GroupBys, Row};
 
-use super::measure::{Measure, Number};
+use super::measure::{Measure, Number, Order};
 use crate::page::Page;
 use crate::window::Window;
 
@@ -20,6 +20,8 @@ pub struct TrendWindow {
     pub partial: bool,
     /// Its page was cut at the limit: groups may be missing from it.
     pub truncated: bool,
+    /// The limit of its page.
+    pub limit: u32,
 }
 
 /// One group's values, one per window (`None`: not in that window's page).
@@ -31,30 +33,17 @@ pub struct TrendGroup {
     pub values: Vec<Option<f64>>,
 }
 
-impl TrendGroup {
-    /// The first value, if any.
-    pub fn first(&self) -> Option<f64> {
-        self.values.iter().flatten().next().copied()
-    }
-
-    /// The last value, if any.
-    pub fn last(&self) -> Option<f64> {
-        self.values.iter().flatten().next_back().copied()
-    }
-
+/// A group's line in brief, over the windows that count (see [`Trend::counts`]).
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+pub struct TrendSummary {
+    /// The first value.
+    pub first: Option<f64>,
+    /// The last value.
+    pub last: Option<f64>,
     /// The largest value and the index of its window.
-    pub fn peak(&self) -> Option<(usize, f64)> {
-        self.values
-            .iter()
-            .enumerate()
-            .filter_map(|(i, v)| Some((i, (*v)?)))
-            .max_by(|a, b| a.1.total_cmp(&b.1))
-    }
-
+    pub peak: Option<(usize, f64)>,
     /// The sum of the values.
-    pub fn total(&self) -> f64 {
-        self.values.iter().flatten().sum()
-    }
+    pub total: f64,
 }
 
 /// One measure of every group over a series' windows, fed page by page (each page can be
@@ -79,8 +68,10 @@ impl TrendGroup {
 ///     let (window, page) = page?;
 ///     trend.push(window, &page, window.duration() < step);
 /// }
+/// trend.sort(datadog_cnm::analysis::Order::Descending);
+/// trend.truncate(10);
 /// for group in trend.groups() {
-///     println!("{:?}: peak {:?}", group.group_bys, group.peak());
+///     println!("{:?}: peak {:?}", group.group_bys, trend.summary(group).peak);
 /// }
 /// # Ok(())
 /// # }
@@ -125,6 +116,7 @@ impl<R: Row> Trend<R> {
             window,
             partial,
             truncated: page.truncated,
+            limit: page.limit,
         });
         for group in &mut self.groups {
             group.values.push(None);
@@ -164,17 +156,47 @@ impl<R: Row> Trend<R> {
         &self.groups
     }
 
-    /// Order the groups by their total over the windows, largest first, and keep `n`.
-    pub fn top_by_total(&mut self, n: usize) {
-        self.groups.sort_by(|a, b| b.total().total_cmp(&a.total()));
-        self.groups.truncate(n);
+    /// Whether window `i` counts in a summary: a full window, or any window when values
+    /// are per second (a partial window's count is not comparable with a full one's).
+    pub fn counts(&self, i: usize) -> bool {
+        self.per_second || self.windows.get(i).is_some_and(|w| !w.partial)
+    }
+
+    /// `group`'s first, last, largest and total value over the windows that count.
+    pub fn summary(&self, group: &TrendGroup) -> TrendSummary {
+        let mut summary = TrendSummary::default();
+        for (i, value) in group.values.iter().enumerate() {
+            let Some(value) = *value else { continue };
+            if !self.counts(i) {
+                continue;
+            }
+            summary.first.get_or_insert(value);
+            summary.last = Some(value);
+            if summary.peak.is_none_or(|(_, peak)| value > peak) {
+                summary.peak = Some((i, value));
+            }
+            summary.total += value;
+        }
+        summary
+    }
+
+    /// Order the groups by their total over the windows that count (ties keep their
+    /// order of appearance).
+    pub fn sort(&mut self, order: Order) {
+        let mut keyed: Vec<(f64, TrendGroup)> = std::mem::take(&mut self.groups)
+            .into_iter()
+            .map(|group| (self.summary(&group).total, group))
+            .collect();
+        keyed.sort_by(|a, b| match order {
+            Order::Descending => b.0.total_cmp(&a.0),
+            Order::Ascending => a.0.total_cmp(&b.0),
+        });
+        self.groups = keyed.into_iter().map(|(_, group)| group).collect();
         self.reindex();
     }
 
-    /// Order the groups by their peak, largest first, and keep `n`.
-    pub fn top_by_peak(&mut self, n: usize) {
-        let peak = |g: &TrendGroup| g.peak().map_or(f64::MIN, |(_, v)| v);
-        self.groups.sort_by(|a, b| peak(b).total_cmp(&peak(a)));
+    /// Keep the first `n` groups.
+    pub fn truncate(&mut self, n: usize) {
         self.groups.truncate(n);
         self.reindex();
     }
@@ -186,5 +208,97 @@ impl<R: Row> Trend<R> {
             .enumerate()
             .map(|(i, g)| (g.group_bys.clone(), i))
             .collect();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::analysis::Measure;
+    use datadog_cnm_raw::Connection;
+    use std::time::UNIX_EPOCH;
+
+    fn page(window: Window, rows: &[(&str, i64)]) -> Page<Connection> {
+        let rows = rows
+            .iter()
+            .map(|(service, retransmits)| Connection {
+                group_bys: [("client_service", *service)].into_iter().collect(),
+                tcp_retransmits: Some(*retransmits),
+                ..Connection::default()
+            })
+            .collect();
+        Page {
+            rows,
+            window,
+            truncated: false,
+            limit: 100,
+            rate_limit: None,
+            extra_members: Default::default(),
+        }
+    }
+
+    fn hour(n: u64, minutes: u64) -> Window {
+        let from = UNIX_EPOCH + Duration::from_secs(n * 3600);
+        Window {
+            from,
+            to: from + Duration::from_secs(minutes * 60),
+        }
+    }
+
+    #[test]
+    fn summaries_leave_partial_windows_out_unless_per_second() {
+        let measure = Measure::<Connection>::parse("tcp_retransmits").unwrap();
+        let pages = [
+            (hour(0, 30), vec![("a", 500)]),
+            (hour(1, 60), vec![("a", 10), ("b", 7)]),
+            (hour(2, 60), vec![("a", 30)]),
+        ];
+        let mut counts = Trend::new(measure);
+        let mut rates = Trend::new(measure).per_second(true);
+        for (window, rows) in &pages {
+            let page = page(*window, rows);
+            counts.push(
+                *window,
+                &page,
+                window.duration() < Duration::from_secs(3600),
+            );
+            rates.push(
+                *window,
+                &page,
+                window.duration() < Duration::from_secs(3600),
+            );
+        }
+        assert_eq!(
+            counts.groups()[0].values,
+            [Some(500.0), Some(10.0), Some(30.0)]
+        );
+        assert_eq!(counts.groups()[1].values, [None, Some(7.0), None]);
+        let a = counts.summary(&counts.groups()[0]);
+        assert_eq!(
+            (a.first, a.last, a.peak, a.total),
+            (Some(10.0), Some(30.0), Some((2, 30.0)), 40.0)
+        );
+        let a = rates.summary(&rates.groups()[0]);
+        assert_eq!(
+            a.peak.map(|(i, _)| i),
+            Some(0),
+            "500 in half an hour is the busiest rate"
+        );
+        counts.sort(Order::Ascending);
+        assert_eq!(
+            counts.groups()[0].group_bys.get("client_service"),
+            Some("b")
+        );
+        counts.sort(Order::Descending);
+        counts.truncate(1);
+        assert_eq!(counts.groups().len(), 1);
+        assert_eq!(
+            counts.groups()[0].group_bys.get("client_service"),
+            Some("a")
+        );
+        // Pushing after a truncation still finds the kept group.
+        let later = hour(3, 60);
+        counts.push(later, &page(later, &[("a", 1)]), false);
+        assert_eq!(counts.groups()[0].values.len(), 4);
     }
 }

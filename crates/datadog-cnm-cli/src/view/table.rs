@@ -1,0 +1,439 @@
+//! Tables for a terminal: a header line (what was asked, the window, where, how many rows),
+//! the group-by columns, then the value columns with their units under their labels,
+//! human-formatted. A default table shows the most important columns that fit the
+//! terminal (`COLUMNS`, or the terminal's width) and says which it left out; `-o wide`
+//! shows every column.
+//!
+//! Three layouts: one table per block (a page, or each window of a series with
+//! `--per-window`); a comparison (`--compare`: value, Δ and Δ% per column, new and gone
+//! groups first); and a trend (`--step`: one line per group with a sparkline, printed when
+//! the last window has arrived).
+
+use std::io::{self, Write};
+
+use comfy_table::{CellAlignment, Table as Grid};
+use datadog_cnm::analysis::{Number, Status, TrendSummary, TrendWindow};
+use datadog_cnm::{GroupBys, Window};
+
+use super::{Block, Columns, Record, Sink, joined, truncation_note};
+use crate::format;
+
+/// What the header line says besides the window and the rows.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Heading {
+    /// `connections` or `dns`.
+    pub endpoint: String,
+    /// Where the rows came from (a site's domain, a base URL).
+    pub target: String,
+    /// How rows are ordered, e.g. `ranked by tcp_retransmits`.
+    pub ranking: Option<String>,
+}
+
+/// How wide a table may be.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Width {
+    /// Fit this many columns of text.
+    Fit(usize),
+    /// Show every column, however wide (`-o wide`).
+    Wide,
+    /// The default columns, not fitted (output that is not a terminal, no `COLUMNS`).
+    Default,
+}
+
+/// Writes tables.
+pub struct Table<W: Write> {
+    out: W,
+    heading: Heading,
+    width: Width,
+    /// Tables printed so far.
+    blocks: usize,
+}
+
+impl<W: Write> Table<W> {
+    /// Tables on `out`.
+    pub fn new(out: W, heading: Heading, width: Width) -> Self {
+        Self {
+            out,
+            heading,
+            width,
+            blocks: 0,
+        }
+    }
+
+    fn page(&mut self, columns: &Columns, block: &Block) -> io::Result<()> {
+        let shown = self.shown(columns, block);
+        if self.blocks > 0 {
+            writeln!(self.out)?;
+        }
+        writeln!(self.out, "{}", self.heading_line(block))?;
+        if block.records.is_empty() {
+            writeln!(self.out, "no rows")?;
+        } else {
+            let grid = grid(columns, block, &shown.columns);
+            self.out.write_all(render(&grid).as_bytes())?;
+        }
+        if !shown.dropped.is_empty() {
+            writeln!(
+                self.out,
+                "{} more column{} did not fit: {} (-o wide shows every column; --columns \
+                 picks them)",
+                shown.dropped.len(),
+                if shown.dropped.len() == 1 { "" } else { "s" },
+                shown.dropped.join(", ")
+            )?;
+        }
+        if let Some(note) = truncation_note(usize::from(block.truncated), 1, block.limit) {
+            writeln!(self.out, "{note}")?;
+        }
+        self.out.flush()
+    }
+
+    fn heading_line(&self, block: &Block) -> String {
+        let rows = block.records.len();
+        let mut parts = vec![
+            self.heading.endpoint.clone(),
+            format!("{} UTC", format::window(&block.window)),
+        ];
+        if block.partial {
+            parts.push("partial window".to_owned());
+        }
+        if !self.heading.target.is_empty() {
+            parts.push(self.heading.target.clone());
+        }
+        parts.push(format!("{rows} row{}", if rows == 1 { "" } else { "s" }));
+        if let Some(ranking) = &self.heading.ranking {
+            parts.push(ranking.clone());
+        }
+        parts.join(" · ")
+    }
+
+    /// The value columns to show, fitted to the width.
+    fn shown(&self, columns: &Columns, block: &Block) -> Shown {
+        let wanted: Vec<usize> = match self.width {
+            Width::Wide => (0..columns.values.len()).collect(),
+            _ => columns.table.clone(),
+        };
+        let Width::Fit(width) = self.width else {
+            return Shown {
+                columns: wanted,
+                dropped: Vec::new(),
+            };
+        };
+        let mut shown = wanted;
+        let mut dropped = Vec::new();
+        while shown.len() > 1 && text_width(&grid(columns, block, &shown)) > width {
+            if let Some(last) = shown.pop() {
+                dropped.insert(0, columns.values[last].name.clone());
+            }
+        }
+        Shown {
+            columns: shown,
+            dropped,
+        }
+    }
+}
+
+/// The value columns a table shows, and those left out to fit.
+struct Shown {
+    columns: Vec<usize>,
+    dropped: Vec<String>,
+}
+
+impl<W: Write> Table<W> {
+    /// Print `trend` (of value column `column`): a heading, one line per group with a
+    /// sparkline and the first, last and largest value, and notes on partial and
+    /// truncated windows.
+    pub fn trend(
+        &mut self,
+        columns: &Columns,
+        column: usize,
+        trend: &TrendView<'_>,
+    ) -> io::Result<()> {
+        let windows = trend.windows;
+        let span = match (windows.first(), windows.last()) {
+            (Some(first), Some(last)) => Window {
+                from: first.window.from,
+                to: last.window.to,
+            },
+            _ => return writeln!(self.out, "no windows"),
+        };
+        let rows = trend.lines.len();
+        let mut parts = vec![
+            self.heading.endpoint.clone(),
+            format!("{} UTC", format::window(&span)),
+            format!(
+                "{} window{}",
+                windows.len(),
+                if windows.len() == 1 { "" } else { "s" }
+            ),
+        ];
+        if !self.heading.target.is_empty() {
+            parts.push(self.heading.target.clone());
+        }
+        parts.push(format!("{rows} group{}", if rows == 1 { "" } else { "s" }));
+        let mut what = format!("trend of {}", columns.values[column].name);
+        if let Some(ranking) = &self.heading.ranking {
+            what.push_str(&format!(", {ranking}"));
+        }
+        parts.push(what);
+        writeln!(self.out, "{}", parts.join(" · "))?;
+        self.out
+            .write_all(render(&trend_grid(columns, column, trend)).as_bytes())?;
+        let partial: Vec<String> = windows
+            .iter()
+            .enumerate()
+            .filter(|(_, w)| w.partial)
+            .map(|(i, _)| (i + 1).to_string())
+            .collect();
+        if !partial.is_empty() && !columns.per_second {
+            writeln!(
+                self.out,
+                "· marks partial window{} ({}), shorter than the step: left out of the line \
+                 and of first/last/max; --rate compares every window per second",
+                if partial.len() == 1 { "" } else { "s" },
+                partial.join(", ")
+            )?;
+        }
+        let truncated = windows.iter().filter(|w| w.truncated).count();
+        let limit = windows.iter().map(|w| w.limit).max().unwrap_or(0);
+        if let Some(note) = truncation_note(truncated, windows.len(), limit) {
+            writeln!(self.out, "{note}")?;
+        }
+        self.out.flush()
+    }
+}
+
+impl<W: Write> Sink for Table<W> {
+    fn block(&mut self, columns: &Columns, block: &Block) -> io::Result<()> {
+        self.page(columns, block)?;
+        self.blocks += 1;
+        Ok(())
+    }
+
+    fn finish(&mut self, _: &Columns) -> io::Result<()> {
+        self.out.flush()
+    }
+}
+
+/// A grid of `block`'s records with value columns `shown`.
+fn grid(columns: &Columns, block: &Block, shown: &[usize]) -> Grid {
+    let mut grid = new_grid();
+    let mut header: Vec<String> = columns.labels.clone();
+    header.extend(columns.group_keys.iter().cloned());
+    if columns.compare {
+        header.push("status".to_owned());
+    }
+    for &index in shown {
+        let column = &columns.values[index];
+        let unit = format::unit_label(column.unit, columns.per_second);
+        let label = if unit.is_empty() {
+            column.label.clone()
+        } else {
+            format!("{}\n{unit}", column.label)
+        };
+        header.push(label);
+        if columns.compare {
+            header.push(format!("Δ {}", column.label));
+            header.push("Δ%".to_owned());
+        }
+    }
+    grid.set_header(header);
+    for record in &block.records {
+        grid.add_row(cells(columns, record, shown));
+    }
+    let first_value =
+        columns.labels.len() + columns.group_keys.len() + usize::from(columns.compare);
+    for index in first_value..first_value + shown.len() * if columns.compare { 3 } else { 1 } {
+        if let Some(column) = grid.column_mut(index) {
+            column.set_cell_alignment(CellAlignment::Right);
+        }
+    }
+    grid
+}
+
+fn cells(columns: &Columns, record: &Record, shown: &[usize]) -> Vec<String> {
+    let mut cells: Vec<String> = record.labels.clone();
+    for key in &columns.group_keys {
+        cells.push(joined(record.group_bys.values(key), ", "));
+    }
+    if columns.compare {
+        cells.push(
+            match record.status {
+                Some(Status::New) => "new",
+                Some(Status::Gone) => "gone",
+                _ => "",
+            }
+            .to_owned(),
+        );
+    }
+    for &index in shown {
+        let unit = columns.values[index].unit;
+        let value = record.values.get(index).copied().flatten();
+        cells.push(value.map_or_else(|| "–".to_owned(), |v| format::value(unit, v)));
+        if columns.compare {
+            let previous = record
+                .previous
+                .as_ref()
+                .and_then(|values| values.get(index).copied().flatten());
+            let (now, then) = (value.map(Number::as_f64), previous.map(Number::as_f64));
+            let delta = match (now, then) {
+                (None, None) => None,
+                (now, then) => Some(now.unwrap_or(0.0) - then.unwrap_or(0.0)),
+            };
+            cells.push(delta.map_or_else(|| "–".to_owned(), |d| format::delta(unit, d)));
+            let change = match (delta, then) {
+                (Some(delta), Some(then)) if then != 0.0 => format::change(delta / then),
+                _ => "–".to_owned(),
+            };
+            cells.push(change);
+        }
+    }
+    cells
+}
+
+/// No borders and no row separators: a line under the header, columns set apart by
+/// spaces, so rows stay greppable and copy cleanly.
+const STYLE: &str = "     ──            ";
+
+/// A grid in the tables' style.
+pub fn new_grid() -> Grid {
+    let mut grid = Grid::new();
+    grid.load_preset(STYLE);
+    grid
+}
+
+/// `grid` as text, without the padding comfy-table leaves at the end of lines.
+pub fn render(grid: &Grid) -> String {
+    let mut text = String::new();
+    for line in grid.lines() {
+        text.push_str(line.trim_end());
+        text.push('\n');
+    }
+    text
+}
+
+/// The widest line of `grid`, in characters.
+fn text_width(grid: &Grid) -> usize {
+    grid.lines()
+        .map(|line| line.trim_end().chars().count())
+        .max()
+        .unwrap_or(0)
+}
+
+/// A trend to print: its windows, and the lines of its groups in print order.
+pub struct TrendView<'a> {
+    /// The windows, in order.
+    pub windows: &'a [TrendWindow],
+    /// Which windows count (full ones, or all with `--rate`).
+    pub counts: Vec<bool>,
+    /// One line per group.
+    pub lines: Vec<TrendLine<'a>>,
+}
+
+/// One group's line of a trend.
+pub struct TrendLine<'a> {
+    /// Values of [`Columns::labels`].
+    pub labels: &'a [String],
+    /// The group-by values.
+    pub group_bys: &'a GroupBys,
+    /// One value per window.
+    pub values: &'a [Option<f64>],
+    /// Its first, last and largest value over the windows that count.
+    pub summary: TrendSummary,
+}
+
+/// Bars of a sparkline, lowest first.
+const BARS: [char; 8] = ['▁', '▂', '▃', '▄', '▅', '▆', '▇', '█'];
+
+/// A line of bars, one per window: `·` for a window that does not count, a space where
+/// the group has no value.
+fn sparkline(line: &TrendLine<'_>, counts: &[bool]) -> String {
+    let top = line.summary.peak.map_or(0.0, |(_, v)| v);
+    line.values
+        .iter()
+        .zip(counts)
+        .map(|(value, counts)| match value {
+            _ if !counts => '·',
+            None => ' ',
+            Some(v) if top <= 0.0 => {
+                if *v > 0.0 {
+                    BARS[7]
+                } else {
+                    BARS[0]
+                }
+            }
+            Some(v) => BARS[((v / top) * 7.0).round().clamp(0.0, 7.0) as usize],
+        })
+        .collect()
+}
+
+/// When a window started, as short as the trend allows: `07:00` when every window is in
+/// one day, else `11-30 07:00`.
+fn window_start(windows: &[TrendWindow], i: usize) -> String {
+    let day = |w: &TrendWindow| crate::time::rfc3339(w.window.from)[..10].to_owned();
+    let one_day = windows.first().map(day)
+        == windows.last().map(|w| {
+            // A window ending at midnight still belongs to its day.
+            crate::time::rfc3339(w.window.to - std::time::Duration::from_secs(1))[..10].to_owned()
+        });
+    let start = crate::time::rfc3339(windows[i].window.from);
+    if one_day {
+        start[11..16].to_owned()
+    } else {
+        format!("{} {}", &start[5..10], &start[11..16])
+    }
+}
+
+fn trend_grid(columns: &Columns, column: usize, trend: &TrendView<'_>) -> Grid {
+    let per_second = columns.per_second;
+    let value_column = &columns.values[column];
+    let unit = value_column.unit;
+    let mut grid = new_grid();
+    let mut header: Vec<String> = columns.labels.clone();
+    header.extend(columns.group_keys.iter().cloned());
+    let unit_label = format::unit_label(unit, per_second);
+    let suffix = if unit_label.is_empty() {
+        String::new()
+    } else {
+        format!("\n{unit_label}")
+    };
+    header.push(format!("{}{suffix}", value_column.label));
+    header.extend(["first", "last", "max", "max at"].map(str::to_owned));
+    grid.set_header(header);
+    let show = |value: Option<f64>| {
+        value.map_or_else(
+            || "–".to_owned(),
+            |v| {
+                let number = if per_second || v.fract() != 0.0 {
+                    Number::Float(v)
+                } else {
+                    Number::Int(v as i64)
+                };
+                format::value(unit, number)
+            },
+        )
+    };
+    for line in &trend.lines {
+        let mut cells: Vec<String> = line.labels.to_vec();
+        for key in &columns.group_keys {
+            cells.push(joined(line.group_bys.values(key), ", "));
+        }
+        cells.push(sparkline(line, &trend.counts));
+        cells.push(show(line.summary.first));
+        cells.push(show(line.summary.last));
+        cells.push(show(line.summary.peak.map(|(_, v)| v)));
+        cells.push(
+            line.summary
+                .peak
+                .map_or_else(|| "–".to_owned(), |(i, _)| window_start(trend.windows, i)),
+        );
+        grid.add_row(cells);
+    }
+    let first_value = columns.labels.len() + columns.group_keys.len() + 1;
+    for index in first_value..first_value + 3 {
+        if let Some(column) = grid.column_mut(index) {
+            column.set_cell_alignment(CellAlignment::Right);
+        }
+    }
+    grid
+}
