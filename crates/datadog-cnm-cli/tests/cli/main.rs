@@ -7,6 +7,7 @@
 // Test code: a panic that shows the error is the right way to fail (helpers included).
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod analysis;
 mod demo;
 mod exit_codes;
 mod output;
