@@ -41,7 +41,7 @@ fn top_10_is_the_top_of_every_group_the_api_returns() {
         .collect();
     assert!(all.len() > 10, "the mock has more than ten pairs");
     // Largest first; ties keep the server's order, as the ranking does.
-    all.sort_by(|a, b| b.0.cmp(&a.0));
+    all.sort_by_key(|row| std::cmp::Reverse(row.0));
     let expected: Vec<(i64, (String, String))> = all.into_iter().take(10).collect();
     let got: Vec<(i64, (String, String))> = top
         .as_array()
@@ -331,7 +331,7 @@ fn keep_going_prints_every_other_window_and_exits_partial() {
         .args(["--keep-going", "--limit", "2", "--group-by", "client_env"])
         .args(["--from", FROM, "--to", TO]));
     assert_eq!(out.code, 7, "{}", out.stderr);
-    let rows: Vec<Value> = out.stdout.lines().map(|l| json(l)).collect();
+    let rows: Vec<Value> = out.stdout.lines().map(json).collect();
     assert_eq!(rows.len(), 5 * 2, "five windows of two rows");
     assert!(
         !rows
