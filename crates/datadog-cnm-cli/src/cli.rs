@@ -6,32 +6,93 @@ use std::time::Duration;
 
 use clap::builder::PossibleValue;
 use clap::{Args, Parser, Subcommand, ValueEnum};
-use datadog_cnm::{ConnectionsQuery, Site};
+use datadog_cnm::ConnectionsQuery;
 
 use crate::time::{Dur, TimeSpec, parse_duration};
 
 const AFTER_HELP: &str = "\
-Keys come only from the environment: DD_API_KEY, and DD_APP_KEY (or DD_APPLICATION_KEY).
+Settings come from flags, then profiles named with --profile, then the environment (DD_SITE,
+DD_CNM_BASE_URL, DD_API_KEY, DD_APP_KEY or DD_APPLICATION_KEY), then the profile of
+DDCNM_PROFILE or `default`; `ddcnm config` shows what is in effect and why.
 
 Examples:
   ddcnm demo                                    # offline, no keys: the bundled mock
-  ddcnm sites
-  DD_SITE=datadoghq.eu ddcnm connections --last 1h --group-by client_service,server_service
-  ddcnm dns --last 30m --group-by network.dns_query --query 'client_env:prod' --limit 20
-  ddcnm connections --last 6h --step 1h --group-by client_team --output csv > hourly.csv
-  ddcnm mock-server --addr 127.0.0.1:8126       # then: DD_CNM_BASE_URL=http://127.0.0.1:8126
+  DD_SITE=datadoghq.eu ddcnm connections --last 1h --top 10
+  ddcnm dns --last 30m --sort-by dns_responses.nxdomain --top 20
+  ddcnm --profile prod,staging connections --last 1h -o json
+  ddcnm mock-server --addr 127.0.0.1:8126       # then: --base-url http://127.0.0.1:8126
 
 Exit codes: 0 ok, 2 invalid usage or input (nothing sent), 3 authentication or permission
-(401/403), 4 rate limited after retries, 5 other API error, 6 network or timeout, 1 other.";
+(401/403), 4 rate limited after retries, 5 other API error, 6 network, timeout or time budget,
+7 partial (some windows or profiles failed, the others printed), 1 other.";
 
-const QUERY_AFTER_HELP: &str = "\
-T is `now`, an RFC 3339 time (2026-11-26T06:00:00Z), Unix seconds, or how long ago
-(-15m, 2h, 1d). DUR is 90s, 15m, 1h30m, 2d. Without --from/--to/--last: the last 15 minutes.
+/// The end of `connections`' and `dns`' help: their defaults, what T and DUR are, the
+/// output formats, then their examples.
+fn query_help(defaults: &str, examples: &str) -> String {
+    format!(
+        "{defaults}\n\nT is `now`, an RFC 3339 time (2026-11-26T06:00:00Z), Unix seconds, or how \
+         long ago\n(-15m, 2h, 1d). DUR is 90s, 15m, 1h30m, 2d, 1w. `ddcnm fields` lists group-by\n\
+         fields, metrics and derived metrics.\n\nOutput: `table` fits the terminal (`wide`: \
+         every column); `json`, `ndjson` and `csv`\ncarry every metric under its API name. With \
+         --step, rows also have window_start,\nwindow_end and partial.\n\nExamples:\n{examples}"
+    )
+}
 
-Output: `table` shows the group-by columns and the headline metrics, human-formatted; `json`
-(an array), `ndjson` (one object per line) and `csv` carry every metric under its API name,
-with group-by values as arrays in JSON. With --step every row also has window_start and
-window_end (RFC 3339).";
+const CONNECTIONS_DEFAULTS: &str = "\
+Defaults: the last 15 minutes; --group-by client_service,server_service; the API's
+limit of 100 rows (7500 with --top or --compare); tables lead with total_bytes.";
+
+const CONNECTIONS_EXAMPLES: &str = "  \
+  ddcnm connections --last 1h --top 10 --sort-by tcp_retransmits
+  ddcnm connections --last 1h --group-by client_team --columns total_bytes,rtt_micro_seconds
+  ddcnm connections --last 1h --compare 1d --sort-by delta:tcp_retransmits --top 10
+  ddcnm connections --last 6h --step 1h --trend tcp_retransmits --top 5
+  ddcnm connections --last 7d --step 1h --limit 7500 -o ndjson > week.ndjson";
+
+const DNS_DEFAULTS: &str = "\
+Defaults: the last 15 minutes; --group-by network.dns_query; the API's limit of 100
+rows (7500 with --top or --compare); tables lead with dns_total_requests.";
+
+const DNS_EXAMPLES: &str = "  \
+  ddcnm dns --last 1h --top 20
+  ddcnm dns --last 1h --sort-by dns_responses.nxdomain --top 10
+  ddcnm dns --last 1h --group-by client_service --sort-by dns_failure_ratio --top 10
+  ddcnm dns --last 1h --compare 1d --sort-by delta:dns_failures --top 10
+  ddcnm dns --last 1d --step 1h --trend dns_timeouts --top 5";
+
+const FIELDS_AFTER_HELP: &str = "\
+Examples:
+  ddcnm fields
+  ddcnm fields dns
+  ddcnm fields -o json | jq '.[] | select(.kind == \"metric\")'";
+
+const CONFIG_AFTER_HELP: &str = "\
+The config file is $XDG_CONFIG_HOME/ddcnm/config.toml (default ~/.config/ddcnm/config.toml):
+
+  [profiles.prod]
+  site = \"datadoghq.eu\"                      # or base_url = \"https://proxy.example/\"
+  api_key_command = \"pass show datadog/prod-api-key\"   # run without a shell
+  app_key_env = \"PROD_DD_APP_KEY\"            # or app_key_command, or app_key (mode 0600)
+  group_by = [\"client_service\", \"server_service\"]
+  limit = 500
+  output = \"table\"
+
+Examples:
+  ddcnm config
+  ddcnm --profile prod config
+  ddcnm profiles -o json";
+
+const MOCK_AFTER_HELP: &str = "\
+Examples:
+  ddcnm mock-server --addr 127.0.0.1:8126
+  ddcnm mock-server --rate-limit 5/1s --latency 200ms
+  ddcnm --base-url http://127.0.0.1:8126 connections --last 1h   # any non-empty keys";
+
+const COMPLETIONS_AFTER_HELP: &str = "\
+Install:
+  bash:  ddcnm completions bash > ~/.local/share/bash-completion/completions/ddcnm
+  zsh:   ddcnm completions zsh > ~/.zfunc/_ddcnm     # with fpath+=(~/.zfunc) in ~/.zshrc
+  fish:  ddcnm completions fish > ~/.config/fish/completions/ddcnm.fish";
 
 /// The heading of the global flags in every `--help`.
 const GLOBAL: &str = "Global options";
@@ -40,32 +101,39 @@ const GLOBAL: &str = "Global options";
 #[derive(Debug, Parser)]
 #[command(name = "ddcnm", version, after_help = AFTER_HELP, max_term_width = 100)]
 pub struct Cli {
-    /// Datadog site: datadoghq.com (default), datadoghq.eu, us3, us5, ap1, ap2, uk1, gov, …
-    #[arg(long, global = true, env = "DD_SITE", hide_env_values = true, value_name = "SITE",
-          value_parser = parse_site, help_heading = GLOBAL)]
-    pub site: Option<SiteArg>,
+    /// Datadog site(s): datadoghq.com (default), datadoghq.eu, us3, us5, ap1, ap2, uk1, gov, …;
+    /// several, comma-separated, are queried together. Beats DD_SITE and DD_CNM_BASE_URL.
+    #[arg(long, global = true, value_name = "SITE[,SITE…]", help_heading = GLOBAL)]
+    pub site: Option<String>,
 
-    /// Send requests to this URL instead of the site's API (a proxy or `ddcnm mock-server`).
-    #[arg(long, global = true, env = "DD_CNM_BASE_URL", hide_env_values = true,
-          value_name = "URL", help_heading = GLOBAL)]
+    /// Send requests to this URL instead of the site's API (a proxy or `ddcnm
+    /// mock-server`). Beats DD_CNM_BASE_URL and DD_SITE.
+    #[arg(long, global = true, value_name = "URL", help_heading = GLOBAL)]
     pub base_url: Option<String>,
 
-    /// Output format.
-    #[arg(long, short = 'o', global = true, value_enum, default_value_t = OutputFormat::Table,
-          value_name = "FORMAT",
-          help_heading = GLOBAL)]
-    pub output: OutputFormat,
+    /// Profile(s) of the config file (~/.config/ddcnm/config.toml); several,
+    /// comma-separated, are queried together, rows labelled by profile. Default:
+    /// DDCNM_PROFILE, else the profile named `default`.
+    #[arg(long, global = true, value_name = "NAME[,NAME…]", help_heading = GLOBAL)]
+    pub profile: Option<String>,
 
-    /// Timeout of each attempt, e.g. 30s.
+    /// Output format [default: table, or the profile's `output`].
+    #[arg(long, short = 'o', global = true, value_enum, value_name = "FORMAT",
+          help_heading = GLOBAL)]
+    pub output: Option<OutputFormat>,
+
+    /// Timeout of each attempt, e.g. 30s [default: 30s].
     #[arg(long, global = true, value_name = "DUR", help_heading = GLOBAL)]
     pub timeout: Option<Dur>,
 
-    /// Attempts per request, retries included (retries wait for the rate limit to reset).
+    /// Attempts per request, retries included (retries wait for the rate limit to reset)
+    /// [default: 4].
     #[arg(long, global = true, value_name = "N", help_heading = GLOBAL,
           value_parser = clap::value_parser!(u32).range(1..=20))]
     pub max_attempts: Option<u32>,
 
-    /// Log requests, retries and rate limits to stderr (-vv: more). Never logs keys.
+    /// Log the target, requests, retries and rate limits to stderr (-vv: request URLs and
+    /// rate-limit headers too). Never logs keys.
     #[arg(long, short = 'v', global = true, action = clap::ArgAction::Count, help_heading = GLOBAL)]
     pub verbose: u8,
 
@@ -82,17 +150,57 @@ pub struct Cli {
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Aggregated TCP connections: bytes, packets, RTT, retransmits, resets, … per group.
-    #[command(after_help = QUERY_AFTER_HELP)]
+    #[command(after_help = query_help(CONNECTIONS_DEFAULTS, CONNECTIONS_EXAMPLES))]
     Connections(QueryArgs),
     /// Aggregated DNS traffic: requests, failures, NXDOMAIN, latency, … per group.
-    #[command(after_help = QUERY_AFTER_HELP)]
+    #[command(after_help = query_help(DNS_DEFAULTS, DNS_EXAMPLES))]
     Dns(QueryArgs),
+    /// The group-by fields, metrics (units, how they combine) and derived metrics.
+    #[command(after_help = FIELDS_AFTER_HELP)]
+    Fields(FieldsArgs),
+    /// Show the settings in effect and where each comes from; sends nothing.
+    #[command(after_help = CONFIG_AFTER_HELP)]
+    Config,
+    /// List the profiles of the config file: site or URL, and where keys come from.
+    #[command(after_help = CONFIG_AFTER_HELP)]
+    Profiles,
     /// List the Datadog sites and their API URLs.
     Sites,
     /// Serve the bundled mock of the CNM API on loopback until Ctrl-C; prints its URL first.
+    #[command(after_help = MOCK_AFTER_HELP)]
     MockServer(MockServerArgs),
     /// Run sample connections and DNS queries against the bundled mock (offline, no keys).
     Demo,
+    /// Print a shell completion script: bash, zsh, fish, elvish or powershell.
+    #[command(after_help = COMPLETIONS_AFTER_HELP)]
+    Completions(CompletionsArgs),
+    /// Print the man page (roff), e.g. `ddcnm man > ~/.local/share/man/man1/ddcnm.1`.
+    Man,
+}
+
+/// Flags of `fields`.
+#[derive(Debug, Args)]
+pub struct FieldsArgs {
+    /// Only this endpoint's fields.
+    #[arg(value_enum, value_name = "ENDPOINT")]
+    pub endpoint: Option<EndpointArg>,
+}
+
+/// `connections` or `dns`, as an argument.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum EndpointArg {
+    /// Aggregated TCP connections.
+    Connections,
+    /// Aggregated DNS traffic.
+    Dns,
+}
+
+/// Flags of `completions`.
+#[derive(Debug, Args)]
+pub struct CompletionsArgs {
+    /// The shell.
+    #[arg(value_enum)]
+    pub shell: clap_complete::Shell,
 }
 
 /// Flags of `connections` and `dns`.
@@ -292,13 +400,20 @@ impl ValueEnum for OutputFormat {
     }
 
     fn to_possible_value(&self) -> Option<PossibleValue> {
-        Some(PossibleValue::new(match self {
+        Some(PossibleValue::new(self.name()))
+    }
+}
+
+impl OutputFormat {
+    /// The name `--output` takes.
+    pub fn name(self) -> &'static str {
+        match self {
             Self::Table => "table",
             Self::Wide => "wide",
             Self::Json => "json",
             Self::Ndjson => "ndjson",
             Self::Csv => "csv",
-        }))
+        }
     }
 }
 
@@ -330,24 +445,6 @@ impl FromStr for RateLimitArg {
         };
         Ok(Self { limit, period })
     }
-}
-
-/// `--site` / `DD_SITE`; blank means "not set", as an empty `DD_SITE=` does for the
-/// client library.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct SiteArg(pub Option<Site>);
-
-fn parse_site(input: &str) -> Result<SiteArg, String> {
-    if input.trim().is_empty() {
-        return Ok(SiteArg(None));
-    }
-    input
-        .parse::<Site>()
-        .map(|site| SiteArg(Some(site)))
-        .map_err(|error| match error {
-            datadog_cnm::Error::Config { message } => message,
-            other => other.to_string(),
-        })
 }
 
 #[cfg(test)]

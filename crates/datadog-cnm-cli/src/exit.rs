@@ -40,15 +40,18 @@ pub enum Failure {
     Io(io::Error),
     /// Anything else, as one sentence.
     Other(String),
-    /// Some windows of a `--keep-going` series failed (each was named on stderr as it
-    /// failed); the others were printed.
+    /// Some parts failed — windows of a `--keep-going` series, or targets of a query to
+    /// several profiles or sites — each named on stderr as it failed; the others were
+    /// printed.
     Partial {
-        /// Windows that failed.
+        /// Parts that failed.
         failed: usize,
-        /// Windows in the series.
+        /// Parts in all.
         total: usize,
+        /// What a part is: `window`, `profile` or `site`.
+        unit: &'static str,
         /// The first failure, for its hint.
-        first: Option<Error>,
+        first: Option<Box<Failure>>,
     },
 }
 
@@ -99,6 +102,18 @@ impl Failure {
         }
     }
 
+    /// The failure as one sentence, without `error: ` (for messages that quote it).
+    pub fn sentence(&self) -> String {
+        match self {
+            Self::Usage(message) | Self::Other(message) => message.clone(),
+            other => {
+                let message = other.message(&Context::default());
+                let first = message.lines().next().unwrap_or_default();
+                first.trim_start_matches("error: ").to_owned()
+            }
+        }
+    }
+
     /// What to print on stderr: `error: <one sentence>`, then indented evidence and hints.
     /// Empty when there is nothing to say (a closed pipe).
     pub fn message(&self, context: &Context) -> String {
@@ -110,14 +125,19 @@ impl Failure {
             Self::Partial {
                 failed,
                 total,
+                unit,
                 first,
             } => {
                 let mut text = format!(
-                    "error: {failed} of {total} window{} failed (named above); the others \
+                    "error: {failed} of {total} {unit}{} failed (named above); the others \
                      were printed\n",
                     if *total == 1 { "" } else { "s" }
                 );
-                if let Some(hint) = first.as_ref().and_then(|e| hint(e, context)) {
+                let cause = match first.as_deref() {
+                    Some(Self::Client(error)) => hint(error, context),
+                    _ => None,
+                };
+                if let Some(hint) = cause {
                     let _ = writeln!(text, "  hint: {hint}");
                 }
                 text

@@ -5,9 +5,11 @@
 
 mod cli;
 mod commands;
+mod config;
 mod exit;
 mod format;
 mod output;
+mod settings;
 mod time;
 mod view;
 
@@ -19,20 +21,29 @@ use tracing_subscriber::EnvFilter;
 use tracing_subscriber::fmt::format::FmtSpan;
 
 use crate::cli::Cli;
-use crate::commands::Global;
 use crate::exit::Failure;
+use crate::settings::Settings;
 
 fn main() -> ExitCode {
     // Usage errors exit 2 here, before anything else happens; --help and --version exit 0.
     let cli = Cli::parse();
     init_tracing(cli.verbose);
-    let context = Global::from_cli(&cli).context();
+    let settings = Settings::resolve(
+        &cli,
+        std::sync::Arc::new(|name: &str| std::env::var(name).ok()),
+    );
+    if settings.chatty() {
+        for warning in &settings.warnings {
+            eprintln!("warning: {warning}");
+        }
+    }
+    let context = settings.context();
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()
         .build();
     let result = match runtime {
-        Ok(runtime) => runtime.block_on(commands::run(cli)),
+        Ok(runtime) => runtime.block_on(commands::run(cli, settings)),
         Err(e) => Err(Failure::Other(format!(
             "could not start the async runtime: {e}"
         ))),

@@ -94,7 +94,23 @@ impl ClientHooks<Seam> for Client {
         _info: &OperationInfo,
     ) -> reqwest::Result<reqwest::Response> {
         let limit = self.inner().body_limit;
+        tracing::trace!(method = %request.method(), url = %shown_url(request.url()), "sending");
         let mut response = self.client().execute(request).await?;
+        if tracing::enabled!(tracing::Level::TRACE) {
+            let rate_limit: Vec<String> = response
+                .headers()
+                .iter()
+                .filter(|(name, _)| {
+                    name.as_str().starts_with("x-ratelimit-") || *name == "retry-after"
+                })
+                .map(|(name, value)| format!("{name}: {}", value.to_str().unwrap_or("?")))
+                .collect();
+            tracing::trace!(
+                status = response.status().as_u16(),
+                headers = %rate_limit.join(", "),
+                "answered"
+            );
+        }
         let announced = response.content_length();
         if let Some(length) = announced.filter(|&length| length > limit) {
             let refused = BodyTooLarge {
@@ -141,6 +157,35 @@ impl ClientHooks<Seam> for Client {
     }
 }
 
+/// `url` as a log may show it: no user info, and the values of query parameters that
+/// look like secrets (`api_key`, `token`, …) replaced by `…`. The API's own parameters
+/// (`from`, `to`, `group_by`, …) stay as they are.
+fn shown_url(url: &reqwest::Url) -> String {
+    let mut shown = url.clone();
+    // Cannot fail for http(s) URLs; ignored either way, as the log is best effort.
+    let _ = shown.set_username("");
+    let _ = shown.set_password(None);
+    if url.query().is_some() {
+        let pairs: Vec<(String, String)> = url
+            .query_pairs()
+            .map(|(name, value)| {
+                let lower = name.to_ascii_lowercase();
+                let secret = ["key", "token", "secret", "password", "signature", "auth"]
+                    .iter()
+                    .any(|word| lower.contains(word));
+                let value = if secret {
+                    "…".to_owned()
+                } else {
+                    value.into_owned()
+                };
+                (name.into_owned(), value)
+            })
+            .collect();
+        shown.query_pairs_mut().clear().extend_pairs(pairs);
+    }
+    shown.to_string()
+}
+
 /// A response with the status, version and headers of `response` and the given body.
 fn rebuild(
     response: &reqwest::Response,
@@ -156,4 +201,23 @@ fn rebuild(
         rebuilt.extensions_mut().insert(refused);
     }
     reqwest::Response::from(rebuilt)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn logged_urls_hide_user_info_and_secret_parameters() {
+        let url = reqwest::Url::parse(
+            "https://me:pw@api.example/p?api_key=k&from=1&group_by=a%2Cb&Token=t",
+        )
+        .unwrap();
+        let shown = shown_url(&url);
+        assert_eq!(
+            shown,
+            "https://api.example/p?api_key=%E2%80%A6&from=1&group_by=a%2Cb&Token=%E2%80%A6"
+        );
+        assert!(!shown.contains("pw") && !shown.contains("=k&") && !shown.contains("=t"));
+    }
 }

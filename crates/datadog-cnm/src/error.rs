@@ -62,7 +62,7 @@ pub enum Error {
     },
 
     /// The API answered with an error status.
-    #[error("{}", api_message(*status, errors, body.as_deref()))]
+    #[error("{}", api_message(*status, errors, body.as_deref(), *attempts))]
     Api {
         /// HTTP status code.
         status: u16,
@@ -123,7 +123,7 @@ pub enum Error {
     },
 
     /// A successful response could not be decoded.
-    #[error("could not decode the response at `{path}`: {source}")]
+    #[error("{}", decode_message(path, source, body_excerpt))]
     Decode {
         /// The start of the body (at most 512 bytes, lossy UTF-8).
         body_excerpt: String,
@@ -282,7 +282,59 @@ fn source_chain(error: &reqwest::Error) -> String {
     text
 }
 
-fn api_message(status: u16, errors: &[ApiErrorDetail], body: Option<&str>) -> String {
+/// `Some(title)` when `body` is an HTML page (its `<title>`, or empty without one).
+fn html_page(body: &str) -> Option<String> {
+    let start = body.trim_start();
+    let head: String = start
+        .chars()
+        .take(512)
+        .collect::<String>()
+        .to_ascii_lowercase();
+    if !(head.starts_with("<!doctype html") || head.starts_with("<html") || head.contains("<html"))
+    {
+        return None;
+    }
+    let lower = start.to_ascii_lowercase();
+    let title = lower
+        .find("<title")
+        .and_then(|at| Some(at + lower[at..].find('>')? + 1))
+        .and_then(|from| {
+            Some(
+                start[from..from + lower[from..].find("</title")?]
+                    .trim()
+                    .to_owned(),
+            )
+        });
+    Some(
+        title
+            .unwrap_or_default()
+            .split_whitespace()
+            .collect::<Vec<_>>()
+            .join(" "),
+    )
+}
+
+fn decode_message(path: &str, source: &serde_json::Error, body: &str) -> String {
+    match html_page(body) {
+        Some(title) => format!(
+            "the response is an HTML page{}, not the API's JSON: a proxy, captive portal or \
+             login page probably answered; check the base URL or site, and any proxy settings",
+            if title.is_empty() {
+                String::new()
+            } else {
+                format!(" titled \"{title}\"")
+            }
+        ),
+        None => format!("could not decode the response at `{path}`: {source}"),
+    }
+}
+
+fn api_message(
+    status: u16,
+    errors: &[ApiErrorDetail],
+    body: Option<&str>,
+    attempts: u32,
+) -> String {
     let reason = http::StatusCode::from_u16(status)
         .ok()
         .and_then(|s| s.canonical_reason())
@@ -290,6 +342,9 @@ fn api_message(status: u16, errors: &[ApiErrorDetail], body: Option<&str>) -> St
     let mut text = format!("the API answered {status} {reason}")
         .trim_end()
         .to_owned();
+    if attempts > 1 {
+        text.push_str(&format!(" after {attempts} attempts"));
+    }
     if (300..400).contains(&status) {
         text.push_str(" (redirects are not followed, so credentials never leave the API host)");
     }
@@ -308,8 +363,18 @@ fn api_message(status: u16, errors: &[ApiErrorDetail], body: Option<&str>) -> St
     } else if errors.is_empty()
         && let Some(body) = body.filter(|b| !b.trim().is_empty())
     {
-        text.push_str(": ");
-        text.push_str(&excerpt(body.trim().as_bytes(), 200));
+        match html_page(body) {
+            Some(title) if title.is_empty() => {
+                text.push_str(": an HTML page, probably from a proxy or load balancer");
+            }
+            Some(title) => text.push_str(&format!(
+                ": an HTML page titled \"{title}\", probably from a proxy or load balancer"
+            )),
+            None => {
+                text.push_str(": ");
+                text.push_str(&excerpt(body.trim().as_bytes(), 200));
+            }
+        }
     }
     text
 }
@@ -342,5 +407,46 @@ fn rate_limit_hint(rate_limit: Option<&RateLimit>) -> String {
         String::new()
     } else {
         format!(" ({})", parts.join(", "))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn html_pages_are_told_by_their_title() {
+        let page = "<!DOCTYPE html>\n<html><head><TITLE>502  Bad\nGateway</TITLE></head><body>x</body></html>";
+        assert_eq!(html_page(page).as_deref(), Some("502 Bad Gateway"));
+        assert_eq!(
+            html_page("<html><body>no title</body></html>").as_deref(),
+            Some("")
+        );
+        assert_eq!(html_page(r#"{"errors":["x"]}"#), None);
+        assert_eq!(html_page("plain text"), None);
+        let api = Error::Api {
+            status: 502,
+            errors: Vec::new(),
+            request_id: None,
+            rate_limit: None,
+            body: Some(page.to_owned()),
+            attempts: 3,
+        };
+        assert_eq!(
+            api.to_string(),
+            "the API answered 502 Bad Gateway after 3 attempts: an HTML page titled \"502 Bad \
+             Gateway\", probably from a proxy or load balancer"
+        );
+        let json = serde_json::from_str::<serde_json::Value>("<html>").unwrap_err();
+        let decode = Error::Decode {
+            body_excerpt: "<html><head><title>Sign in</title>".to_owned(),
+            path: ".".to_owned(),
+            source: json,
+        };
+        assert!(
+            decode
+                .to_string()
+                .starts_with("the response is an HTML page titled \"Sign in\"")
+        );
     }
 }

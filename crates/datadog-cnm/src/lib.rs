@@ -68,6 +68,7 @@ mod client;
 mod clock;
 mod credentials;
 mod error;
+pub mod fields;
 mod multisite;
 mod page;
 mod query;

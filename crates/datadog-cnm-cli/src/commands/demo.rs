@@ -11,9 +11,11 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use clap::Parser;
 use datadog_cnm_mock::MockServer;
 
-use super::{Global, query};
+use super::query;
 use crate::cli::{Cli, Command, OutputFormat};
+use crate::config::KeySource;
 use crate::exit::Failure;
+use crate::settings::{Endpoint, Setting, Settings, Source, Target};
 
 /// The keys the demo's mock requires and its client sends; not real keys.
 const DEMO_API_KEY: &str = "demo-api-key";
@@ -43,14 +45,16 @@ const SECTIONS: &[Section] = &[
 ];
 
 /// Start the mock with its clock at `now` (to the minute), run every section, and stop.
-/// Tables fit `COLUMNS` of `env` (default 100).
+/// Tables fit `COLUMNS` (default 100).
 pub async fn run<W: Write>(
-    global: &Global,
+    settings: &Settings,
     out: &mut W,
     now: SystemTime,
-    env: impl Fn(&str) -> Option<String>,
 ) -> Result<(), Failure> {
-    if !matches!(global.output, OutputFormat::Table | OutputFormat::Wide) {
+    if !matches!(
+        settings.output.value,
+        OutputFormat::Table | OutputFormat::Wide
+    ) {
         return Err(Failure::Usage(
             "the demo prints tables only; for JSON, NDJSON or CSV run `ddcnm mock-server` and \
              point the other commands at it with --base-url"
@@ -64,23 +68,35 @@ pub async fn run<W: Write>(
         .start()
         .await
         .map_err(|e| Failure::Other(format!("could not start the bundled mock server: {e}")))?;
-    let demo = Global {
-        site: None,
-        base_url: Some(server.url().to_owned()),
-        target_label: Some("the bundled mock".to_owned()),
-        ..global.clone()
+    let columns = settings
+        .env("COLUMNS")
+        .unwrap_or_else(|| DEMO_COLUMNS.to_owned());
+    let target = Target {
+        profile: None,
+        endpoint: Setting {
+            value: Ok(Endpoint::BaseUrl(server.url().to_owned())),
+            source: Source::Default,
+        },
+        api_key: Some(Setting {
+            value: KeySource::File(DEMO_API_KEY.to_owned()),
+            source: Source::Default,
+        }),
+        app_key: Some(Setting {
+            value: KeySource::File(DEMO_APP_KEY.to_owned()),
+            source: Source::Default,
+        }),
     };
-    let columns = env("COLUMNS").unwrap_or_else(|| DEMO_COLUMNS.to_owned());
-    let result = sections(&demo, out, now, &columns).await;
+    let env = move |name: &str| (name == "COLUMNS").then(|| columns.clone());
+    let demo = settings.with_target(target, "the bundled mock", std::sync::Arc::new(env));
+    let result = sections(&demo, out, now).await;
     server.shutdown().await;
     result
 }
 
 async fn sections<W: Write>(
-    global: &Global,
+    settings: &Settings,
     out: &mut W,
     now: SystemTime,
-    columns: &str,
 ) -> Result<(), Failure> {
     writeln!(
         out,
@@ -88,12 +104,6 @@ async fn sections<W: Write>(
          serves\nsynthetic data; no keys or network needed. Each section runs the command shown \
          above it;\n`ddcnm mock-server` serves the same data to run them yourself."
     )?;
-    let env = |name: &str| match name {
-        "DD_API_KEY" => Some(DEMO_API_KEY.to_owned()),
-        "DD_APP_KEY" => Some(DEMO_APP_KEY.to_owned()),
-        "COLUMNS" => Some(columns.to_owned()),
-        _ => None,
-    };
     for section in SECTIONS {
         write!(
             out,
@@ -108,7 +118,7 @@ async fn sections<W: Write>(
             Command::Dns(args) => (query::Endpoint::Dns, args),
             _ => return Err(Failure::Other("a demo command is not a query".to_owned())),
         };
-        query::run(endpoint, args, global, env, &mut *out, now).await?;
+        query::run(endpoint, args, settings, &mut *out, now).await?;
     }
     writeln!(
         out,
@@ -163,18 +173,12 @@ mod tests {
     /// The whole demo at a fixed time: the same on every run and machine.
     #[tokio::test]
     async fn the_demo_at_a_fixed_time() {
-        let global = Global {
-            site: None,
-            base_url: None,
-            output: OutputFormat::Table,
-            timeout: None,
-            max_attempts: None,
-            quiet: false,
-            target_label: None,
-        };
+        let cli = Cli::try_parse_from(["ddcnm", "demo"]).unwrap();
+        // An empty environment: no keys, no config file, no COLUMNS.
+        let settings = Settings::resolve(&cli, std::sync::Arc::new(|_: &str| None));
         let now = UNIX_EPOCH + Duration::from_secs(1_796_032_800); // 2026-11-30T10:00:00Z
         let mut out = Vec::new();
-        let result = run(&global, &mut out, now, |_| None).await;
+        let result = run(&settings, &mut out, now).await;
         let text = String::from_utf8_lossy(&out);
         assert!(result.is_ok(), "{result:?}\n{text}");
         insta::assert_snapshot!(text);

@@ -4,15 +4,15 @@ use std::io::Write;
 
 use datadog_cnm_mock::MockServer;
 
-use super::Global;
 use crate::cli::MockServerArgs;
 use crate::exit::Failure;
+use crate::settings::Settings;
 
 /// Start the mock, print its URL as the first line of stdout, serve until Ctrl-C or
 /// SIGTERM, then shut down cleanly.
 pub async fn run(
     args: &MockServerArgs,
-    global: &Global,
+    settings: &Settings,
     stdout: &mut impl Write,
 ) -> Result<(), Failure> {
     let mut builder = MockServer::builder().addr(args.addr).seed(args.seed);
@@ -29,7 +29,7 @@ pub async fn run(
     let url = server.url().to_owned();
     writeln!(stdout, "{url}")?;
     stdout.flush()?;
-    if global.chatty() {
+    if settings.chatty() {
         let mut limit = args.rate_limit.map_or_else(String::new, |r| {
             format!(", at most {} requests per {}s", r.limit, r.period.as_secs())
         });
@@ -46,7 +46,7 @@ pub async fn run(
     let signal = shutdown_signal().await;
     let stats = server.stats();
     server.shutdown().await;
-    if global.chatty() {
+    if settings.chatty() {
         eprintln!(
             "stopped ({signal}) after {} requests ({} ok, {} rejected, {} rate limited)",
             stats.requests, stats.ok, stats.rejected, stats.rate_limited

@@ -1,176 +1,37 @@
-//! The commands, and what they share: global settings and the client built from them.
+//! The commands. Each takes the resolved [`Settings`] and writes its results to stdout.
 
+mod config;
 mod demo;
+mod fields;
 mod mock_server;
+mod profiles;
 mod query;
+mod shell;
 mod sites;
 
-use std::io::{self, IsTerminal, Write};
-use std::time::{Duration, SystemTime};
+use std::io::{self, Write};
+use std::time::SystemTime;
 
-use datadog_cnm::{Client, RetryPolicy, Site};
-
-use crate::cli::{Cli, Command, OutputFormat};
-use crate::exit::{Context, Failure};
+use crate::cli::{Cli, Command};
+use crate::exit::Failure;
 use crate::output::Out;
-use crate::view::table::Width;
+use crate::settings::Settings;
 
-/// What a command does when the client waits for the rate limit.
-pub type WaitNotice = Box<dyn Fn(&datadog_cnm::RateLimitWait) + Send + Sync>;
-
-/// The global flags, as every command sees them.
-#[derive(Clone, Debug)]
-pub struct Global {
-    /// `--site` / `DD_SITE`.
-    pub site: Option<Site>,
-    /// `--base-url` / `DD_CNM_BASE_URL` (blank counts as unset).
-    pub base_url: Option<String>,
-    /// `--output`.
-    pub output: OutputFormat,
-    /// `--timeout`.
-    pub timeout: Option<Duration>,
-    /// `--max-attempts`.
-    pub max_attempts: Option<u32>,
-    /// `--quiet`.
-    pub quiet: bool,
-    /// What to call the target in headings and messages instead of its URL (the demo's
-    /// in-process mock).
-    pub target_label: Option<String>,
-}
-
-impl Global {
-    /// The global part of the command line.
-    pub fn from_cli(cli: &Cli) -> Self {
-        Self {
-            site: cli.site.clone().and_then(|site| site.0),
-            base_url: cli
-                .base_url
-                .as_deref()
-                .map(str::trim)
-                .filter(|url| !url.is_empty())
-                .map(str::to_owned),
-            output: cli.output,
-            timeout: cli.timeout.map(|t| t.0),
-            max_attempts: cli.max_attempts,
-            quiet: cli.quiet,
-            target_label: None,
-        }
-    }
-
-    /// Where requests go, for messages: the base URL, else the site's domain.
-    pub fn context(&self) -> Context {
-        let target = match (&self.target_label, &self.base_url, &self.site) {
-            (Some(label), _, _) => label.clone(),
-            (None, Some(url), _) => url.clone(),
-            (None, None, Some(site)) => site.to_string(),
-            (None, None, None) => Site::default().to_string(),
-        };
-        Context { target }
-    }
-
-    /// Whether stderr may carry progress bars and warnings.
-    pub fn chatty(&self) -> bool {
-        !self.quiet
-    }
-
-    /// Whether a progress bar may be drawn: stderr is a terminal and not `--quiet`.
-    pub fn progress_bar(&self) -> bool {
-        !self.quiet && io::stderr().is_terminal()
-    }
-
-    /// The retry policy of `--max-attempts` and a command's time budget (`--deadline`).
-    fn retry(&self, deadline: Option<Duration>) -> RetryPolicy {
-        let mut policy = RetryPolicy::default();
-        if let Some(attempts) = self.max_attempts {
-            policy = policy.max_attempts(attempts);
-        }
-        if let Some(deadline) = deadline {
-            policy = policy.max_elapsed(deadline);
-        }
-        policy
-    }
-
-    /// How wide tables may be: `COLUMNS` when set, else the terminal's width when stdout
-    /// is a terminal, else the default columns unfitted (a pipe or a file).
-    pub fn table_width(&self, env: impl Fn(&str) -> Option<String>) -> Width {
-        if let Some(columns) = env("COLUMNS").and_then(|c| c.trim().parse::<usize>().ok())
-            && columns > 0
-        {
-            return Width::Fit(columns);
-        }
-        if io::stdout().is_terminal()
-            && let Some((terminal_size::Width(columns), _)) = terminal_size::terminal_size()
-        {
-            return Width::Fit(usize::from(columns));
-        }
-        Width::Default
-    }
-
-    /// A client for the configured site or base URL, with keys from `env`; `deadline`
-    /// bounds each request's waits and retries, `on_wait` hears of rate-limit waits.
-    ///
-    /// Missing keys are reported here, by variable name, before anything is sent.
-    pub fn client(
-        &self,
-        env: impl Fn(&str) -> Option<String>,
-        deadline: Option<Duration>,
-        on_wait: Option<WaitNotice>,
-    ) -> Result<Client, Failure> {
-        let get = |name: &str| env(name).filter(|value| !value.trim().is_empty());
-        let target = self.context().target;
-        let api_key = get("DD_API_KEY").ok_or_else(|| {
-            Failure::Usage(format!(
-                "DD_API_KEY is not set; export your Datadog API key (and DD_APP_KEY) to query \
-                 {target}, or try `ddcnm demo` without keys"
-            ))
-        })?;
-        let app_key = get("DD_APP_KEY")
-            .or_else(|| get("DD_APPLICATION_KEY"))
-            .ok_or_else(|| {
-                Failure::Usage(format!(
-                    "DD_APP_KEY is not set (DD_APPLICATION_KEY also works); export your Datadog \
-                     application key to query {target}"
-                ))
-            })?;
-        let mut builder = Client::builder()
-            .api_key(api_key)
-            .app_key(app_key)
-            .retry(self.retry(deadline));
-        if let Some(on_wait) = on_wait {
-            builder = builder.on_rate_limit_wait(on_wait);
-        }
-        if let Some(site) = &self.site {
-            builder = builder.site(site.clone());
-        }
-        if let Some(url) = &self.base_url {
-            builder = builder.base_url(url);
-        }
-        if let Some(timeout) = self.timeout {
-            builder = builder.timeout(timeout);
-        }
-        let client = builder.build()?;
-        tracing::debug!(site = %client.site(), base_url = client.base_url(), "client configured");
-        Ok(client)
-    }
-}
-
-/// Run the command of `cli`, printing results to stdout.
-pub async fn run(cli: Cli) -> Result<(), Failure> {
-    let global = Global::from_cli(&cli);
+/// Run the command of `cli` with `settings`, printing results to stdout.
+pub async fn run(cli: Cli, settings: Settings) -> Result<(), Failure> {
     let mut out = Out {
         results: io::BufWriter::new(io::stdout()),
-        format: global.output,
+        format: settings.output.value,
     };
-    let env = |name: &str| std::env::var(name).ok();
+    let now = SystemTime::now();
     let result = match cli.command {
         Command::Connections(args) => {
             query::run(
                 query::Endpoint::Connections,
                 &args,
-                &global,
-                env,
+                &settings,
                 &mut out.results,
-                SystemTime::now(),
+                now,
             )
             .await
         }
@@ -178,16 +39,20 @@ pub async fn run(cli: Cli) -> Result<(), Failure> {
             query::run(
                 query::Endpoint::Dns,
                 &args,
-                &global,
-                env,
+                &settings,
                 &mut out.results,
-                SystemTime::now(),
+                now,
             )
             .await
         }
+        Command::Fields(args) => fields::run(args.endpoint, &mut out).map_err(Failure::from),
+        Command::Config => config::run(&settings, &mut out).map_err(Failure::from),
+        Command::Profiles => profiles::run(&settings, &mut out),
         Command::Sites => sites::run(&mut out).map_err(Failure::from),
-        Command::MockServer(args) => mock_server::run(&args, &global, &mut out.results).await,
-        Command::Demo => demo::run(&global, &mut out.results, SystemTime::now(), env).await,
+        Command::MockServer(args) => mock_server::run(&args, &settings, &mut out.results).await,
+        Command::Demo => demo::run(&settings, &mut out.results, now).await,
+        Command::Completions(args) => shell::completions(args.shell, &mut out.results),
+        Command::Man => shell::man(&mut out.results),
     };
     // Results already printed stay printed even when a later step fails.
     let flushed = out.results.flush().map_err(Failure::from);
@@ -195,8 +60,8 @@ pub async fn run(cli: Cli) -> Result<(), Failure> {
 }
 
 /// Print a warning on stderr unless `--quiet`.
-pub fn warn(global: &Global, message: &str) {
-    if global.chatty() {
+pub fn warn(settings: &Settings, message: &str) {
+    if settings.chatty() {
         eprintln!("warning: {message}");
     }
 }

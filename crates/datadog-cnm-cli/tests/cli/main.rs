@@ -11,4 +11,5 @@ mod analysis;
 mod demo;
 mod exit_codes;
 mod output;
+mod settings;
 mod support;

@@ -257,8 +257,4 @@ fn help_lists_every_command_with_examples() {
         assert!(help.contains(command), "{command}");
     }
     insta::assert_snapshot!("help", help);
-    insta::assert_snapshot!(
-        "help_connections",
-        expect(bare().args(["connections", "--help"]), 0).stdout
-    );
 }
