@@ -182,6 +182,38 @@ group_by = "client_team"
     assert_eq!(labels.iter().filter(|(p, _)| *p == "two").count(), 2);
     assert!(labels[0].1.starts_with("http://127.0.0.1:"), "{labels:?}");
 
+    // A series: window k of every profile before window k + 1 of any.
+    let series = expect(
+        with_config(&scratch)
+            .env("TWO_APP_KEY", "app-two")
+            .args([
+                "--profile",
+                "one,two",
+                "connections",
+                "-o",
+                "csv",
+                "--limit",
+                "1",
+            ])
+            .args(["--step", "20m"])
+            .args(window()),
+        0,
+    );
+    let order: Vec<(String, String)> = series
+        .stdout
+        .lines()
+        .skip(1)
+        .map(|line| {
+            let fields: Vec<&str> = line.split(',').collect();
+            (fields[2].to_owned(), fields[0].to_owned())
+        })
+        .collect();
+    let starts: Vec<&str> = order.iter().map(|(start, _)| start.as_str()).collect();
+    let profiles: Vec<&str> = order.iter().map(|(_, p)| p.as_str()).collect();
+    assert_eq!(starts.len(), 6, "{}", series.stdout);
+    assert!(starts.windows(2).all(|w| w[0] <= w[1]), "{starts:?}");
+    assert_eq!(profiles, ["one", "two", "one", "two", "one", "two"]);
+
     // One profile failing does not hide the other's rows: exit 7, the failure named.
     let partial = run(with_config(&scratch)
         .args([
