@@ -387,3 +387,33 @@ fn keep_going_prints_every_other_window_and_exits_partial() {
         "the windows before it were printed"
     );
 }
+
+/// A series is printed as it arrives: the first window's rows are out while the last
+/// window is still being fetched.
+#[test]
+fn a_series_streams_its_windows_as_they_arrive() {
+    use std::io::BufRead;
+    let mock = Mock::start(MockServer::builder().latency(std::time::Duration::from_millis(700)));
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_ddcnm"))
+        .env_clear()
+        .env("DD_CNM_BASE_URL", mock.url())
+        .env("DD_API_KEY", crate::support::API_KEY)
+        .env("DD_APP_KEY", crate::support::APP_KEY)
+        .args(["connections", "-o", "ndjson", "--step", "10m", "--concurrency", "1"])
+        .args(["--limit", "1", "--group-by", "client_env", "--from", FROM, "--to", TO])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut lines = std::io::BufReader::new(child.stdout.take().unwrap()).lines();
+    let first = json(&lines.next().unwrap().unwrap());
+    assert_eq!(first["window_start"], FROM);
+    // One window at a time, each answered 0.7 s late: five windows are still to come.
+    assert!(
+        child.try_wait().unwrap().is_none(),
+        "the first window was printed only at the end"
+    );
+    let rest: Vec<String> = lines.map(Result::unwrap).collect();
+    assert_eq!(rest.len(), 5);
+    assert!(child.wait().unwrap().success());
+}
