@@ -195,27 +195,44 @@
 //!
 //! [`Dataset`] computes the same bodies without HTTP, for fixtures and benchmarks.
 
-mod aggregate;
+mod accumulate;
+mod body;
 mod dataset;
+mod dns_model;
+mod effects;
 mod endpoint;
 mod error;
 mod faults;
+mod grouping;
 mod handler;
 mod http;
+mod incident;
+mod interner;
 mod json;
-mod metrics;
 mod params;
+mod plan;
 mod prng;
 mod query;
 mod ratelimit;
+mod scenario;
 mod server;
+mod shape;
 mod stats;
 mod topology;
+mod words;
 
+#[cfg(test)]
+mod table_tests;
+
+/// How a metric combines over windows, from the spec (re-exported from `datadog-cnm-raw`):
+/// [`MetricSet::Aggregation`] selects metrics by it.
+pub use datadog_cnm_raw::Aggregation;
 pub use dataset::Dataset;
 pub use endpoint::Endpoint;
 pub use error::ApiError;
 pub use faults::{CustomResponse, Fault, FaultRule, Target};
+pub use incident::{Effect, Incident, IncidentError, MAX_ADD, MAX_SCALE, MetricSet};
+pub use scenario::{Scenario, UnknownScenario};
 pub use server::{
     DEFAULT_IDLE_TIMEOUT, DEFAULT_RATE_LIMIT, DEFAULT_RATE_LIMIT_PERIOD, DEFAULT_SEED, MockServer,
     MockServerBuilder,
