@@ -6,6 +6,7 @@
 
 mod data;
 mod faults;
+mod living;
 mod paused;
 mod scenarios;
 mod support;
