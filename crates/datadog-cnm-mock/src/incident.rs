@@ -174,8 +174,8 @@ pub(crate) struct Checked {
 }
 
 impl fmt::Display for Incident {
-    /// `name: ×40 on tcp_retransmits of client_service:a,server_service:b for 2400 s from
-    /// 1799989200 (Unix)`.
+    /// `name: ×40 on tcp_retransmits of client_service:a,server_service:b over
+    /// [1799989200, 1799991600) (Unix seconds)`; an open end shows as `…`.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "{}: {} on {} of ", self.name, self.effect, self.metrics)?;
         if self.target.is_empty() {
@@ -185,11 +185,21 @@ impl fmt::Display for Incident {
             let sep = if i > 0 { "," } else { "" };
             write!(f, "{sep}{key}:{value}")?;
         }
-        let start = self
-            .start
-            .duration_since(UNIX_EPOCH)
-            .map_or(0, |d| d.as_secs());
-        write!(f, " for {} s from {start} (Unix)", self.duration.as_secs())
+        let secs = |t: SystemTime| t.duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs());
+        let (start, end) = (secs(self.start), secs(self.end()));
+        let show = |t: u64, open: bool| {
+            if open {
+                "…".to_owned()
+            } else {
+                t.to_string()
+            }
+        };
+        write!(
+            f,
+            " over [{}, {}) (Unix seconds)",
+            show(start, start == 0),
+            show(end, end > MAX_TIMESTAMP as u64)
+        )
     }
 }
 

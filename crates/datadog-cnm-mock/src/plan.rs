@@ -11,7 +11,7 @@
 //!   - packets: the n-th packets metric is the n-th bytes metric over a packet size of
 //!     100–1460 bytes; packets metrics beyond the bytes metrics are events (below);
 //!   - counts (and time units) as `sum`: events, a small share of the flow's packets
-//!     (2^-6 to 2^-19, by name hash and flow), a hash-chosen share of it following `B`, and
+//!     (2^-7 to 2^-15, by name hash and flow), a hash-chosen share of it following `B`, and
 //!     for some names present on only a share of the flows (rare events);
 //!   - counts as `rate`: a per-second gauge of connections, 2^-15 to 2^-21 of the bytes.
 //! - `mean` and `percentile` metrics are *values*: each flow has one, in a range plausible
@@ -362,9 +362,9 @@ fn connection_lane(rule: &LaneRule, seed: u64, traits: Traits) -> Coef {
                 return Coef::default();
             }
             // Rare events are also fewer where they happen.
-            let rare = if presence < 100 { 4 } else { 0 };
+            let rare = if presence < 100 { 3 } else { 0 };
             let packets = reference(traits) / 800;
-            let shift = 6 + (h >> 16) % 8 + rare + rng.range(0, 2);
+            let shift = 7 + (h >> 16) % 5 + rare + rng.range(0, 1);
             let events = (packets >> shift) * duration_per_event(unit, &mut rng);
             split(events, 25 + (h >> 24) % 51)
         }

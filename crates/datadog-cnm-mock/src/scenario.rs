@@ -338,6 +338,7 @@ impl Placer<'_> {
         // Four in five of the name's usual requests again, as NXDOMAIN answers: a client
         // deployed with a bad config keeps asking.
         let per_flow = (magnitude as f64 / 20_000.0 * 0.8 / flows as f64).max(0.05);
+        let per_flow = (per_flow * 100.0).round() / 100.0;
         let start = self
             .anchor
             .saturating_sub(10 * HOUR - MINUTE)
