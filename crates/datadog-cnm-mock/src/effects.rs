@@ -392,3 +392,74 @@ fn select(plan: &Plan, set: &MetricSet) -> Selection {
     values.dedup();
     Selection { lanes, values }
 }
+
+#[cfg(test)]
+mod tests {
+    use proptest::prelude::*;
+
+    use super::{Bound, ONE, Seg, Timeline};
+    use crate::plan::Coef;
+    use crate::shape::{self, Style};
+
+    /// A timeline over real curves with edges at `edges` and one lane with `segs`.
+    fn timeline(seed: u64, edges: &[u64], segs: &[(u64, u128)]) -> (Timeline, Vec<Seg>) {
+        let (a, b) = (
+            shape::service(seed, Style::Living),
+            shape::errors(seed, Style::Living),
+        );
+        let bounds = edges
+            .iter()
+            .map(|&t| Bound {
+                t,
+                a: a.at(t),
+                b: b.at(t),
+            })
+            .collect();
+        let segs: Vec<Seg> = segs
+            .iter()
+            .map(|&(scale, add)| Seg { scale, add })
+            .collect();
+        let timeline = Timeline {
+            bounds,
+            lanes: vec![(0, segs.clone())],
+            values: Vec::new(),
+        };
+        (timeline, segs)
+    }
+
+    proptest! {
+        #[test]
+        fn incident_counts_never_decrease_and_match_the_normal_ones_outside(
+            seed in any::<u64>(),
+            mut edges in prop::collection::vec(1_000_000_u64..1_100_000, 1..6),
+            factors in prop::collection::vec((0_u64..(ONE * 100), 0_u128..(1 << 60)), 7),
+            k in 0_u64..(1 << 46),
+            j in 0_u64..(1 << 46),
+            times in prop::collection::vec(900_000_u64..1_200_000, 2..40),
+        ) {
+            edges.sort_unstable();
+            edges.dedup();
+            let mut segs: Vec<(u64, u128)> = factors[..=edges.len()].to_vec();
+            segs[0] = (ONE, 0);
+            let (timeline, segs) = timeline(seed, &edges, &segs);
+            let (a, b) = (shape::service(seed, Style::Living), shape::errors(seed, Style::Living));
+            let coef = Coef { k, j };
+            let count = |t: u64| timeline.cumulative(&segs, coef, (t, a.at(t), b.at(t)));
+            let plain = |t: u64| (u128::from(k) * u128::from(a.at(t)) + u128::from(j) * u128::from(b.at(t))) >> 32;
+            let mut times = times;
+            times.sort_unstable();
+            for pair in times.windows(2) {
+                prop_assert!(count(pair[0]) <= count(pair[1]), "decreases between {pair:?}");
+            }
+            for &t in times.iter().filter(|&&t| t <= edges[0]) {
+                prop_assert_eq!(count(t), plain(t), "before the first edge");
+            }
+            // Neutral segments change nothing anywhere.
+            let neutral: Vec<(u64, u128)> = vec![(ONE, 0); edges.len() + 1];
+            let (same, segs) = timeline(seed, &edges, &neutral);
+            for &t in &times {
+                prop_assert_eq!(same.cumulative(&segs, coef, (t, a.at(t), b.at(t))), plain(t));
+            }
+        }
+    }
+}

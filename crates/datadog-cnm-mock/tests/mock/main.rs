@@ -8,6 +8,7 @@ mod data;
 mod faults;
 mod living;
 mod paused;
+mod properties;
 mod scenarios;
 mod support;
 mod targets;
