@@ -6,6 +6,7 @@
 
 mod data;
 mod faults;
+mod incidents;
 mod living;
 mod paused;
 mod properties;
