@@ -402,7 +402,7 @@ mod tests {
     use crate::shape::{self, Style};
 
     /// A timeline over real curves with edges at `edges` and one lane with `segs`.
-    fn timeline(seed: u64, edges: &[u64], segs: &[(u64, u128)]) -> (Timeline, Vec<Seg>) {
+    fn with_edges(seed: u64, edges: &[u64], segs: &[(u64, u128)]) -> (Timeline, Vec<Seg>) {
         let (a, b) = (
             shape::service(seed, Style::Living),
             shape::errors(seed, Style::Living),
@@ -441,7 +441,7 @@ mod tests {
             edges.dedup();
             let mut segs: Vec<(u64, u128)> = factors[..=edges.len()].to_vec();
             segs[0] = (ONE, 0);
-            let (timeline, segs) = timeline(seed, &edges, &segs);
+            let (timeline, segs) = with_edges(seed, &edges, &segs);
             let (a, b) = (shape::service(seed, Style::Living), shape::errors(seed, Style::Living));
             let coef = Coef { k, j };
             let count = |t: u64| timeline.cumulative(&segs, coef, (t, a.at(t), b.at(t)));
@@ -456,7 +456,7 @@ mod tests {
             }
             // Neutral segments change nothing anywhere.
             let neutral: Vec<(u64, u128)> = vec![(ONE, 0); edges.len() + 1];
-            let (same, segs) = timeline(seed, &edges, &neutral);
+            let (same, segs) = with_edges(seed, &edges, &neutral);
             for &t in &times {
                 prop_assert_eq!(same.cumulative(&segs, coef, (t, a.at(t), b.at(t))), plain(t));
             }
