@@ -38,21 +38,42 @@ pub const MAX_ADD: f64 = 1e12;
 /// multiply, their additions add up.
 ///
 /// ```
-/// use std::time::{Duration, SystemTime, UNIX_EPOCH};
-/// use datadog_cnm_mock::{Effect, Incident, MockServer};
+/// use std::time::{Duration, UNIX_EPOCH};
+/// use datadog_cnm_mock::{Aggregation, Effect, Incident, MockServer};
 ///
 /// # #[tokio::main(flavor = "current_thread")]
 /// # async fn main() -> std::io::Result<()> {
-/// let now = UNIX_EPOCH + Duration::from_secs(1_800_000_000);
-/// let storm = Incident::new("retransmit storm", now - Duration::from_secs(3_600), Duration::from_secs(1_200))
-///     .tag("client_service", "checkout-*")
-///     .tag("server_service", "payments-db")
+/// let now = UNIX_EPOCH + Duration::from_secs(1_764_151_200);
+/// let hour = Duration::from_secs(3_600);
+/// // Retransmits ×40 between two services (with the default seed, orders-web calls
+/// // checkout-cache) for 40 minutes, an hour ago.
+/// let storm = Incident::new("retransmit storm", now - hour, Duration::from_secs(2_400))
+///     .tag("client_service", "orders-web")
+///     .tag("server_service", "checkout-cache")
 ///     .metrics(["tcp_retransmits", "tcp_rto_count"])
 ///     .effect(Effect::Scale(40.0));
-/// let server = MockServer::builder().now(now).incident(storm).start().await;
-/// // With seed 42 no `checkout-*` service calls `payments-db`: the incident would change
-/// // nothing, and `start` says so instead of serving data without it.
-/// assert_eq!(server.err().map(|e| e.kind()), Some(std::io::ErrorKind::InvalidInput));
+/// // Every `dev` client silent for two hours (an outage: the default effect).
+/// let outage = Incident::new("dev is down", now - 3 * hour, 2 * hour).tag("client_env", "dev");
+/// // Two more NXDOMAIN answers per second per flow for names of the example domain.
+/// let typo = Incident::new("bad config", now - hour, hour)
+///     .tag("network.dns_query", "*.internal.example.com")
+///     .metrics("dns_responses.nxdomain")
+///     .effect(Effect::Add(2.0));
+/// let server = MockServer::builder()
+///     .now(now)
+///     .incident(storm)
+///     .incident(outage)
+///     .incident(typo)
+///     .start()
+///     .await?;
+/// assert!(server.incidents().iter().any(|i| i.name == "dev is down"));
+///
+/// // An incident that would change nothing is refused rather than silently ignored.
+/// let nobody = Incident::new("nobody", now - hour, hour)
+///     .tag("server_service", "no-such-service")
+///     .metrics(Aggregation::Sum);
+/// let refused = MockServer::builder().incident(nobody).start().await.err();
+/// assert_eq!(refused.map(|e| e.kind()), Some(std::io::ErrorKind::InvalidInput));
 /// # Ok(())
 /// # }
 /// ```
