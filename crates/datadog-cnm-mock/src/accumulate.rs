@@ -36,6 +36,14 @@ impl Groups {
             .map_or(0, |&s| u128::from(s))
     }
 
+    /// Whether group `g` counted anything in the window (a group that did not is left out
+    /// of the page, as groups without traffic are on the real API).
+    pub(crate) fn counted(&self, g: usize) -> bool {
+        self.sums
+            .get(g * self.lanes..(g + 1) * self.lanes)
+            .is_some_and(|sums| sums.iter().any(|&s| s > 0))
+    }
+
     /// The sum of group `g`'s window values of `lanes`.
     pub(crate) fn total(&self, g: usize, lanes: &[usize]) -> u128 {
         lanes.iter().map(|&l| self.lane(g, l)).sum()

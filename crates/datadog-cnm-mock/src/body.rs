@@ -147,8 +147,8 @@ fn sorted(
     limit: usize,
     strings: &Interner,
 ) -> Page {
-    let weights: Vec<u128> = (0..groups.keys.len())
-        .map(|g| groups.total(g, sort))
+    let weights: Vec<Option<u128>> = (0..groups.keys.len())
+        .map(|g| groups.counted(g).then(|| groups.total(g, sort)))
         .collect();
     let order = top(&groups.keys, &weights, limit, &grouping, strings);
     Page {

@@ -101,12 +101,13 @@ impl Grouping {
 }
 
 /// Indices of the first `limit` groups sorted descending by `weights`, then by group values.
-/// Groups with a zero weight had no traffic in the window and are left out, as on the real
-/// API. Sorting indices rather than the groups keeps a 7500-row sort from moving megabytes
-/// around.
+/// Groups without a weight counted nothing in the window and are left out, as groups without
+/// traffic are on the real API (a group that counted only, say, timeouts is listed, last by
+/// bytes: so every count of a window is in some row, and adjacent pages add up). Sorting
+/// indices rather than the groups keeps a 7500-row sort from moving megabytes around.
 pub(crate) fn top(
     keys: &[GroupKey],
-    weights: &[u128],
+    weights: &[Option<u128>],
     limit: usize,
     grouping: &Grouping,
     strings: &Interner,
@@ -114,8 +115,7 @@ pub(crate) fn top(
     let mut order: Vec<(u128, usize)> = weights
         .iter()
         .enumerate()
-        .map(|(i, &w)| (w, i))
-        .filter(|&(w, _)| w > 0)
+        .filter_map(|(i, w)| w.map(|w| (w, i)))
         .collect();
     let compare = |a: &(u128, usize), b: &(u128, usize)| {
         b.0.cmp(&a.0)

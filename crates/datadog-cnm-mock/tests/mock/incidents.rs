@@ -183,11 +183,8 @@ async fn a_served_incident_is_listed_after_the_scenarios_and_visible_over_http()
     let t = NOW_SECS - 1_800;
     let server = MockServer::builder()
         .now(at(NOW_SECS))
-        .incident(
-            pair_incident("orders outage", t, 15)
-                .metrics(Aggregation::Sum)
-                .effect(Effect::Scale(0.0)),
-        )
+        // The default effect on every metric: an outage.
+        .incident(pair_incident("orders outage", t, 15))
         .start()
         .await?;
     let last = server.incidents().last().map(|i| i.name.as_str());
@@ -200,7 +197,7 @@ async fn a_served_incident_is_listed_after_the_scenarios_and_visible_over_http()
     assert_eq!(
         shown.as_deref(),
         Some(
-            "orders outage: ×0 on every sum metric of client_service:orders-web,\
+            "orders outage: ×0 on every metric of client_service:orders-web,\
              server_service:checkout-cache over [1799998200, 1799999100) (Unix seconds)"
         )
     );
