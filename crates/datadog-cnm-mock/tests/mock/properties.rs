@@ -44,6 +44,7 @@ fn dataset() -> Dataset {
         )
         .tag("client_team", "p*"),
         Incident::new("slow lookups", now - hours(4), hours(3))
+            .tag("network.dns_query", "*.svc.cluster.local")
             .metrics(MetricSet::Aggregation(Aggregation::Percentile))
             .effect(Effect::Add(250.0)),
     ];
@@ -158,7 +159,7 @@ fn adjacent_windows_add_up_across_incident_edges() {
         (cuts[0] < cuts[1] && cuts[1] < cuts[2]).then_some(cuts)
     });
     let mut runner = TestRunner::new(Config {
-        cases: 16,
+        cases: 8,
         failure_persistence: None,
         ..Config::default()
     });
