@@ -65,11 +65,17 @@ impl Dataset {
             &DnsMetricKey::METRICS,
         );
         let mut incidents = scenario.place(seed, &topology, now);
-        // A scenario only places what the data has; should a spec change leave one of its
-        // incidents without a metric or a flow, it is dropped rather than refused.
-        incidents
-            .retain(|incident| Effects::compile(&topology, std::slice::from_ref(incident)).is_ok());
-        let effects = Effects::compile(&topology, &incidents).unwrap_or_default();
+        let effects = match Effects::compile(&topology, &incidents) {
+            Ok(effects) => effects,
+            Err(_) => {
+                // A scenario only places what the data has; should a spec change leave one of
+                // its incidents without a metric or a flow, it is dropped rather than refused.
+                incidents.retain(|incident| {
+                    Effects::compile(&topology, std::slice::from_ref(incident)).is_ok()
+                });
+                Effects::compile(&topology, &incidents).unwrap_or_default()
+            }
+        };
         Self {
             seed,
             scenario,
@@ -89,6 +95,10 @@ impl Dataset {
         incidents: impl IntoIterator<Item = Incident>,
     ) -> Result<Self, IncidentError> {
         let added: Vec<Incident> = incidents.into_iter().collect();
+        if added.is_empty() {
+            return Ok(self);
+        }
+        // Each on its own, so that one which changes nothing is not hidden by the others.
         for incident in &added {
             Effects::compile(&self.topology, std::slice::from_ref(incident))?;
         }

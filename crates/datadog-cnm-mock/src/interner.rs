@@ -30,6 +30,11 @@ impl Interner {
         id
     }
 
+    /// The id of `s`, if it was interned.
+    pub(crate) fn find(&self, s: &str) -> Option<u32> {
+        self.ids.get(s).copied()
+    }
+
     pub(crate) fn get(&self, id: u32) -> &str {
         self.strings.get(id as usize).map_or("", |s| s)
     }

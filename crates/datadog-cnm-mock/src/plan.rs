@@ -300,7 +300,8 @@ fn connection_sort(metrics: &[Planned], lanes: &[LaneRule]) -> Vec<usize> {
 
 /// `total` split between the activity curve and, `bursty` per cent, the error curve.
 fn split(total: u64, bursty: u64) -> Coef {
-    let j = (u128::from(total) * u128::from(bursty.min(100)) / 100) as u64;
+    let bursty = bursty.min(100);
+    let j = total / 100 * bursty + total % 100 * bursty / 100;
     Coef { k: total - j, j }
 }
 

@@ -104,10 +104,13 @@ impl Scenario {
             taken: Vec::new(),
             incidents: Vec::new(),
         };
-        placer.storm();
+        // One pass over the connection flows serves every choice of a pair.
+        let retransmits = topology.conn.plan.lane_of(STORM_METRICS[0]);
+        let pairs = placer.pairs(retransmits);
+        placer.storm(&pairs);
         placer.nxdomain_surge();
-        placer.silence(true);
-        placer.silence(false);
+        placer.silence(&pairs, true);
+        placer.silence(&pairs, false);
         placer.incidents
     }
 }
@@ -163,6 +166,8 @@ const SERVER_SERVICE: usize = 1;
 const CLIENT_ENV: usize = 4;
 /// Tag slot of a DNS flow's name.
 const DNS_QUERY: usize = 0;
+/// The storm's metrics; the first is counted on every flow of the pair it picks.
+const STORM_METRICS: [&str; 3] = ["tcp_retransmits", "tcp_rto_count", "tcp_timeouts"];
 /// Pairs and names are chosen among those ranked this high by traffic: visible, not the top.
 const RANKS: std::ops::Range<usize> = 3..40;
 
@@ -192,19 +197,21 @@ impl Placer<'_> {
         self.topology.strings.get(id)
     }
 
-    /// Prod service pairs, busiest first; `score` counts flows where every `lanes` is live.
-    fn pairs(&self, lanes: &[usize]) -> Vec<Candidate> {
+    /// Prod service pairs, busiest first; `score` counts the flows where `lane` is live.
+    fn pairs(&self, lane: Option<usize>) -> Vec<Candidate> {
         let conn = &self.topology.conn;
+        let Some(prod) = self.topology.strings.find("prod") else {
+            return Vec::new();
+        };
         let mut by_pair: HashMap<(u32, u32), Candidate> = HashMap::new();
         for (i, flow) in conn.flows.iter().enumerate() {
-            if self.name(flow.tags[CLIENT_ENV]) != "prod" {
+            if flow.tags[CLIENT_ENV] != prod {
                 continue;
             }
             let ids = (flow.tags[CLIENT_SERVICE], flow.tags[SERVER_SERVICE]);
-            let coefs = conn.coefs_of(i);
-            let live = lanes
-                .iter()
-                .all(|&l| coefs.get(l).is_some_and(|c| c.k + c.j > 0));
+            let live = lane
+                .and_then(|l| conn.coefs_of(i).get(l))
+                .is_some_and(|c| c.k + c.j > 0);
             let entry = by_pair.entry(ids).or_insert(Candidate {
                 ids,
                 magnitude: 0,
@@ -247,19 +254,17 @@ impl Placer<'_> {
     }
 
     /// A retransmit and timeout storm between two prod services, 40 minutes, 2–4 h ago.
-    fn storm(&mut self) {
+    fn storm(&mut self, pairs: &[Candidate]) {
         let plan = &self.topology.conn.plan;
-        let metrics: Vec<&str> = ["tcp_retransmits", "tcp_rto_count", "tcp_timeouts"]
+        let metrics: Vec<&str> = STORM_METRICS
             .into_iter()
             .filter(|m| plan.lane_of(m).is_some())
             .collect();
-        // A pair where the first of them (retransmits) is counted on every flow.
-        let Some(lane) = metrics.first().and_then(|m| plan.lane_of(m)) else {
+        if plan.lane_of(STORM_METRICS[0]).is_none() {
             return;
-        };
-        let pairs = self.pairs(&[lane]);
+        }
         let Some((client, server)) =
-            self.choose(&pairs, |c| c.flows >= 2 && c.score == c.flows as u64)
+            self.choose(pairs, |c| c.flows >= 2 && c.score == c.flows as u64)
         else {
             return;
         };
@@ -358,9 +363,8 @@ impl Placer<'_> {
 
     /// A prod pair silent until 12–18 h ago (`new`), or since 20–28 h ago (gone), with the
     /// client's lookups of the server's names.
-    fn silence(&mut self, new: bool) {
-        let pairs = self.pairs(&[]);
-        let Some((client, server)) = self.choose(&pairs, |c| c.flows >= 2) else {
+    fn silence(&mut self, pairs: &[Candidate], new: bool) {
+        let Some((client, server)) = self.choose(pairs, |c| c.flows >= 2) else {
             return;
         };
         let (client, server) = (self.name(client).to_owned(), self.name(server).to_owned());
