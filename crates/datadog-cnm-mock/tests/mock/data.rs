@@ -428,3 +428,37 @@ async fn query_supports_and_or_not_wildcards_and_parentheses() -> TestResult {
     }
     Ok(())
 }
+
+#[test]
+fn a_year_long_window_splits_exactly_too() -> TestResult {
+    let data = Dataset::with_scenario(7, Scenario::Default, now());
+    let (from, mid, to) = (NOW_SECS - 365 * 86_400, NOW_SECS - 1_234_567, NOW_SECS);
+    let sums = |from: u64, to: u64| -> Result<Totals, Box<dyn std::error::Error>> {
+        let query = format!("from={from}&to={to}&group_by=client_team,server_env&limit=7500");
+        let json: Value = serde_json::from_slice(&data.connections_body(&query, now())?)?;
+        let mut totals = Totals::new();
+        connection_totals(
+            json["data"].as_array().map_or(&[], Vec::as_slice),
+            &mut totals,
+        );
+        Ok(totals)
+    };
+    let (year, first, last) = (sums(from, to)?, sums(from, mid)?, sums(mid, to)?);
+    assert!(year.len() > 10);
+    for (group, metrics) in &year {
+        for metric in Connection::METRICS
+            .iter()
+            .filter(|m| m.aggregation == Aggregation::Sum)
+        {
+            let part = |t: &Totals| t.get(group).and_then(|m| m.get(metric.name)).copied();
+            let parts = part(&first).unwrap_or(0) + part(&last).unwrap_or(0);
+            assert_eq!(
+                Some(parts),
+                metrics.get(metric.name).copied(),
+                "{group}: {}",
+                metric.name
+            );
+        }
+    }
+    Ok(())
+}
