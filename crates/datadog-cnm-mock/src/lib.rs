@@ -2,8 +2,9 @@
 //! aggregate API, for tests, benchmarks and demos.
 //!
 //! It serves `GET /api/v2/network/connections/aggregate` and `GET /api/v2/network/dns/aggregate`
-//! with deterministic synthetic data, validates requests like the real API (same status codes,
-//! JSON:API error bodies, `Content-Type: application/vnd.api+json`), requires credentials,
+//! with deterministic synthetic data that lives (daily and weekly cycles, trends, noise,
+//! incidents: [`Scenario`], [`Incident`]), validates requests like the real API (same status
+//! codes, JSON:API error bodies, `Content-Type: application/vnd.api+json`), requires credentials,
 //! sends the `X-RateLimit-*` headers and enforces a configurable rate limit, and can be told to
 //! misbehave ([`Fault`]): error statuses, malformed or truncated bodies, connection resets
 //! before or in the middle of a response, HTML error pages from a "proxy", delays, and any
@@ -68,15 +69,99 @@
 //! them works in `group_by`, `tags` and `query`; an unknown `group_by` key is accepted and
 //! every row reports `N/A` for it.
 //!
-//! **Additive metrics are exactly additive over time.** Each flow and metric has an integer
-//! cumulative count `C(t)` that never decreases (a base rate plus a daily wave), and a window
-//! `[from, to)` reports `C(to) − C(from)`. So for adjacent windows A and B the value over A ∪ B
-//! is exactly A + B, per group: all connection metrics except `rtt_micro_seconds`, and all DNS
-//! counts. `rtt_micro_seconds` is the byte-weighted mean of the flows' RTTs; the DNS latency
-//! "percentiles" are request-weighted means of per-flow latencies (in milliseconds). DNS counts
-//! are consistent in every window: `dns_total_requests = dns_successful_responses +
-//! dns_failures`, `dns_failures = dns_failed_responses + dns_timeouts`, and
-//! `dns_failed_responses = nxdomain + servfail + other`.
+//! ## Metrics come from the spec
+//!
+//! The mock reports every metric of the tables `cargo xtask codegen` generates from the spec
+//! (`datadog_cnm_raw::Connection::METRICS` and `DnsMetricKey::METRICS`), in table order
+//! (`group_bys` among the connection attributes where the API's alphabetical order puts it),
+//! and generates each from its aggregation, its unit and a hash of its name: a metric added
+//! to the spec is served, with plausible values, after `cargo xtask codegen` and no other
+//! change.
+//!
+//! - **`sum`** (bytes, packets, TCP event counters, DNS counts): each flow has, per metric, an
+//!   integer cumulative count `C(t)` that never decreases, and a window `[from, to)` reports
+//!   `C(to) − C(from)`. So for adjacent windows A and B the value over A ∪ B is exactly A + B,
+//!   per group, for every `sum` metric, across incidents too. Magnitudes by unit: the first
+//!   bytes metric is the flow's volume (200 B/s to 1 MB/s at an ordinary hour, many quiet
+//!   flows and a few heavy ones), other bytes metrics 1/8× to 32× of it; the n-th packets
+//!   metric is the n-th bytes metric over 100–1460-byte packets; counts are events, 2^-7 to
+//!   2^-15 of the packets (retransmits, resets, …), rarer ones only on some flows.
+//! - **`rate`** (per-second gauges such as `tcp_established_connections`): the window's
+//!   average, `(C(to) − C(from)) / (to − from)` of a per-second activity, floored. Not
+//!   additive, but the duration-weighted mean of adjacent windows is the union's value, to
+//!   the unit, which is how `datadog_cnm`'s totals combine them.
+//! - **`mean`** (`rtt_micro_seconds`): each flow has a value plausible for the unit (80–4000
+//!   µs), and a group reports their mean weighted by the flows' bytes in the window.
+//! - **`percentile`** (the DNS latencies, in ms): request-weighted means of per-flow
+//!   latencies, successes weighing the success latency and failures the failure latency.
+//! - **DNS** counts are sums of five leaves (success, NXDOMAIN, SERVFAIL, other error,
+//!   timeout), so they are consistent in every window and group: `dns_total_requests =
+//!   dns_successful_responses + dns_failures`, `dns_failures = dns_failed_responses +
+//!   dns_timeouts`, `dns_failed_responses = nxdomain + servfail + other`. That breakdown is
+//!   the only place the mock names metrics; a DNS key outside it (a new
+//!   `dns_responses.refused`, say) gets generic values by its aggregation.
+//!
+//! ## Living data
+//!
+//! Traffic moves: a flow's activity rate is its client service's curve — a base, a daily
+//! cycle peaking around 14:00 UTC (± 3 h per service), a twice-daily ripple, a weekly cycle
+//! with quiet weekends, and for about one service in eight a trend that grows and shrinks
+//! over two to six weeks — plus the flow's own noise, two short waves of incommensurate
+//! periods (10–30 and 40–120 minutes). Error counters partly follow a second, burstier
+//! curve, so they are not proportional to traffic. Every component is a triangle wave, whose
+//! integral is a piecewise quadratic: `C(t)` is computed in closed form, in integers, in a
+//! few operations whatever the window (a year costs what an hour does), and floors of
+//! non-decreasing functions never decrease. That is why sums are exactly additive.
+//!
+//! ## Scenarios and incidents
+//!
+//! [`MockServerBuilder::scenario`] picks what the data looks like:
+//! [`Scenario::Default`] is living data with incidents placed relative to the server's clock
+//! (a retransmit and timeout storm between two services 2–4 h ago, an NXDOMAIN surge for one
+//! name 6–10 h ago, a service pair new in the last 12–18 h, one gone for the last 20–28 h;
+//! [`MockServer::incidents`] lists them); [`Scenario::Calm`] is the same living data without
+//! them; [`Scenario::Flat`] is nearly flat data, for tests that want stable numbers.
+//!
+//! An [`Incident`] changes the rate of some metrics of some flows for a while, integrated
+//! exactly like the normal rate. Declare your own with [`MockServerBuilder::incident`]:
+//!
+//! ```
+//! use std::time::{Duration, UNIX_EPOCH};
+//! use datadog_cnm_mock::{Dataset, Effect, Incident, MockServer, Scenario};
+//!
+//! # #[tokio::main(flavor = "current_thread")]
+//! # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+//! let now = UNIX_EPOCH + Duration::from_secs(1_764_151_200);
+//! let storm_start = now - Duration::from_secs(2 * 3_600);
+//! // With the default seed, orders-web calls checkout-cache.
+//! let storm = Incident::new("checkout-cache storm", storm_start, Duration::from_secs(1_800))
+//!     .tag("client_service", "orders-web")
+//!     .tag("server_service", "checkout-cache")
+//!     .metrics(["tcp_retransmits", "tcp_rto_count"])
+//!     .effect(Effect::Scale(20.0));
+//! let server = MockServer::builder()
+//!     .scenario(Scenario::Calm)
+//!     .now(now)
+//!     .incident(storm)
+//!     .start()
+//!     .await?;
+//! assert_eq!(server.incidents().len(), 1);
+//!
+//! // The same data without HTTP: retransmits of the pair, the hour before and the storm's.
+//! let data: &Dataset = server.dataset();
+//! let retransmits = |from: u64| -> Result<i64, Box<dyn std::error::Error>> {
+//!     let query = format!(
+//!         "from={from}&to={}&query=client_service:orders-web%20server_service:checkout-cache",
+//!         from + 3_600
+//!     );
+//!     let body: serde_json::Value = serde_json::from_slice(&data.connections_body(&query, now)?)?;
+//!     Ok(body["data"][0]["attributes"]["tcp_retransmits"].as_i64().unwrap_or(0))
+//! };
+//! let start = 1_764_151_200 - 2 * 3_600;
+//! assert!(retransmits(start)? > 5 * retransmits(start - 3_600)?);
+//! # Ok(())
+//! # }
+//! ```
 //!
 //! # The API
 //!
@@ -193,29 +278,48 @@
 //!
 //! # Without a server
 //!
-//! [`Dataset`] computes the same bodies without HTTP, for fixtures and benchmarks.
+//! [`Dataset`] computes the same bodies without HTTP, for fixtures and benchmarks:
+//! [`Dataset::with_scenario`] and [`Dataset::with_incidents`] build what a server with that
+//! seed, scenario, clock and incidents serves ([`MockServer::dataset`] is the server's own).
 
-mod aggregate;
+mod accumulate;
+mod body;
 mod dataset;
+mod dns_model;
+mod effects;
 mod endpoint;
 mod error;
 mod faults;
+mod grouping;
 mod handler;
 mod http;
+mod incident;
+mod interner;
 mod json;
-mod metrics;
 mod params;
+mod plan;
 mod prng;
 mod query;
 mod ratelimit;
+mod scenario;
 mod server;
+mod shape;
 mod stats;
 mod topology;
+mod words;
 
+#[cfg(test)]
+mod table_tests;
+
+/// How a metric combines over windows, from the spec (re-exported from `datadog-cnm-raw`):
+/// [`MetricSet::Aggregation`] selects metrics by it.
+pub use datadog_cnm_raw::Aggregation;
 pub use dataset::Dataset;
 pub use endpoint::Endpoint;
 pub use error::ApiError;
 pub use faults::{CustomResponse, Fault, FaultRule, Target};
+pub use incident::{Effect, Incident, IncidentError, MAX_ADD, MAX_SCALE, MetricSet};
+pub use scenario::{Scenario, UnknownScenario};
 pub use server::{
     DEFAULT_IDLE_TIMEOUT, DEFAULT_RATE_LIMIT, DEFAULT_RATE_LIMIT_PERIOD, DEFAULT_SEED, MockServer,
     MockServerBuilder,

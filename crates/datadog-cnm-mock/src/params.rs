@@ -2,8 +2,8 @@
 
 use crate::endpoint::Endpoint;
 use crate::error::ApiError;
-use crate::metrics::MAX_TIMESTAMP;
 use crate::query::{Expr, parse_query, parse_tags};
+use crate::shape::MAX_TIMESTAMP;
 
 /// The real API's page size bounds and default.
 pub(crate) const MAX_LIMIT: i64 = 7_500;

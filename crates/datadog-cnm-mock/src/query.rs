@@ -13,7 +13,7 @@
 //! Operators are upper case; keys and values match case-insensitively.
 
 use crate::error::ApiError;
-use crate::topology::Interner;
+use crate::interner::Interner;
 
 const MAX_QUERY_LEN: usize = 4_096;
 const MAX_DEPTH: usize = 32;

@@ -13,7 +13,9 @@ use tokio::task::{JoinHandle, JoinSet};
 use crate::dataset::Dataset;
 use crate::faults::{FaultQueue, FaultRule};
 use crate::handler::{Credentials, Shared};
+use crate::incident::Incident;
 use crate::ratelimit::RateLimiter;
+use crate::scenario::Scenario;
 use crate::stats::{MockStats, RecordedRequest, Recorder};
 
 /// The seed used unless [`MockServerBuilder::seed`] says otherwise.
@@ -54,7 +56,8 @@ impl MockServer {
         Self::builder().start().await
     }
 
-    /// A builder for a server with a seed, credentials, rate limit, latency or faults.
+    /// A builder for a server with a seed, a scenario, incidents, credentials, rate limit,
+    /// latency or faults.
     pub fn builder() -> MockServerBuilder {
         MockServerBuilder::default()
     }
@@ -77,6 +80,18 @@ impl MockServer {
     /// The data the server serves, to compute expected bodies without HTTP.
     pub fn dataset(&self) -> &Dataset {
         &self.shared.dataset
+    }
+
+    /// The scenario the data follows ([`MockServerBuilder::scenario`]).
+    pub fn scenario(&self) -> Scenario {
+        self.shared.dataset.scenario()
+    }
+
+    /// The incidents in the data: those the scenario placed (their names say what they
+    /// are, their tags which services or names, their times when), then those given to
+    /// [`MockServerBuilder::incident`], in order.
+    pub fn incidents(&self) -> &[Incident] {
+        self.shared.dataset.incidents()
     }
 
     /// Adds a fault behind those already queued: a plain [`Fault`](crate::Fault) applies to
@@ -146,6 +161,8 @@ pub struct MockServerBuilder {
     credentials: Credentials,
     faults: Vec<FaultRule>,
     now: Option<SystemTime>,
+    scenario: Scenario,
+    incidents: Vec<Incident>,
 }
 
 impl Default for MockServerBuilder {
@@ -159,6 +176,8 @@ impl Default for MockServerBuilder {
             credentials: Credentials::default(),
             faults: Vec::new(),
             now: None,
+            scenario: Scenario::Default,
+            incidents: Vec::new(),
         }
     }
 }
@@ -240,24 +259,47 @@ impl MockServerBuilder {
 
     /// Freezes the server's clock at `now`: a request without `from`/`to` gets the window
     /// `[now - 15m, now]`, so its body is the same on every run (default: the system clock).
+    /// The scenario's incidents are placed relative to it (without it, relative to the time
+    /// the server starts).
     pub fn now(mut self, now: SystemTime) -> Self {
         self.now = Some(now);
         self
     }
 
+    /// What the data looks like (default [`Scenario::Default`]: living data with a few
+    /// incidents in the last day; [`Scenario::Calm`] without them; [`Scenario::Flat`] for
+    /// nearly flat numbers).
+    pub fn scenario(mut self, scenario: Scenario) -> Self {
+        self.scenario = scenario;
+        self
+    }
+
+    /// Adds an incident to the data, after the scenario's; repeatable. See [`Incident`].
+    /// [`start`](Self::start) fails with [`io::ErrorKind::InvalidInput`] if the incident is
+    /// out of range or would change nothing.
+    pub fn incident(mut self, incident: Incident) -> Self {
+        self.incidents.push(incident);
+        self
+    }
+
     /// Binds the port, generates the data, and starts serving on the current Tokio runtime.
     ///
-    /// Fails if the address cannot be bound or if called outside a Tokio runtime.
+    /// Fails if the address cannot be bound, if called outside a Tokio runtime, or
+    /// ([`io::ErrorKind::InvalidInput`], with an [`IncidentError`](crate::IncidentError)
+    /// inside) if an [`incident`](Self::incident) cannot be served.
     pub async fn start(self) -> io::Result<MockServer> {
         let runtime = tokio::runtime::Handle::try_current()
             .map_err(|e| io::Error::other(format!("MockServer needs a Tokio runtime: {e}")))?;
+        let anchor = self.now.unwrap_or_else(SystemTime::now);
+        let dataset = Dataset::with_scenario(self.seed, self.scenario, anchor)
+            .with_incidents(self.incidents)
+            .map_err(|e| io::Error::new(io::ErrorKind::InvalidInput, e))?;
         let listener = TcpListener::bind(self.addr).await?;
         let addr = listener.local_addr()?;
         let faults = FaultQueue::default();
         for fault in self.faults {
             faults.push(fault);
         }
-        let dataset = Dataset::new(self.seed);
         // Read both clocks after the data is generated, just before serving.
         let wall = self.now.unwrap_or_else(SystemTime::now);
         let since_epoch = wall.duration_since(UNIX_EPOCH).unwrap_or_default();
@@ -302,6 +344,8 @@ impl fmt::Debug for MockServerBuilder {
             .field("bearer_token", &redacted(self.credentials.bearer.is_some()))
             .field("faults", &self.faults)
             .field("now", &self.now)
+            .field("scenario", &self.scenario)
+            .field("incidents", &self.incidents)
             .finish()
     }
 }

@@ -1,10 +1,16 @@
 //! Seed → a synthetic network: services over teams and envs, their hosts, who calls whom, and
-//! the DNS names they resolve. Everything here runs once per server; requests only read it.
+//! the DNS names they resolve; each flow with its activity curves and its coefficients for
+//! every metric of the tables. Everything here runs once per server; requests only read it.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashSet;
 
-use crate::metrics::{ConnRates, Curve, DnsRates};
-use crate::prng::SplitMix64;
+use datadog_cnm_raw::Metric;
+
+use crate::interner::Interner;
+use crate::plan::{Coef, Plan, Side, Traits};
+use crate::prng::{SplitMix64, hash_name};
+use crate::shape::{self, Shape, Style};
+use crate::words::{ENVS, EXTERNAL_DOMAINS, PREFIXES, ROLES, SERVER_ONLY_ROLES, TEAMS};
 
 /// Tag keys of a connection flow, in slot order (`ConnFlow::tags[i]` is the value of key `i`).
 pub(crate) const CONN_KEYS: [&str; 9] = [
@@ -41,194 +47,93 @@ const MIN_HOST_PAIRS: usize = 12_000;
 
 const SERVICE_COUNT: usize = 240;
 
-const PREFIXES: [&str; 48] = [
-    "checkout",
-    "payments",
-    "ledger",
-    "billing",
-    "invoice",
-    "cart",
-    "catalog",
-    "search",
-    "recommend",
-    "inventory",
-    "shipping",
-    "orders",
-    "users",
-    "accounts",
-    "auth",
-    "session",
-    "profile",
-    "notify",
-    "email",
-    "sms",
-    "feed",
-    "timeline",
-    "media",
-    "images",
-    "video",
-    "upload",
-    "storage",
-    "metrics",
-    "logs",
-    "traces",
-    "audit",
-    "fraud",
-    "risk",
-    "pricing",
-    "quotes",
-    "geo",
-    "maps",
-    "routing",
-    "chat",
-    "support",
-    "reviews",
-    "ratings",
-    "ads",
-    "campaign",
-    "coupons",
-    "loyalty",
-    "reports",
-    "export",
-];
+/// Salts of the generators a flow's seed feeds, one per purpose.
+const NOISE_SALT: u64 = 0x0015_E0F1_0A75_11FE;
+const ERRORS_SALT: u64 = 0x0E55_0125_B125_7500;
+const MAGNITUDE_SALT: u64 = 0x0A6A_1700_DE5E_ED00;
 
-/// Roles that only answer (never open connections) in the synthetic topology.
-const SERVER_ONLY_ROLES: [&str; 3] = ["db", "cache", "queue"];
-
-const ROLES: [&str; 10] = [
-    "api",
-    "web",
-    "worker",
-    "gateway",
-    "scheduler",
-    "indexer",
-    "proxy",
-    "db",
-    "cache",
-    "queue",
-];
-
-const TEAMS: [&str; 16] = [
-    "networks",
-    "payments",
-    "search",
-    "identity",
-    "storage",
-    "platform",
-    "data",
-    "mobile",
-    "growth",
-    "infra",
-    "security",
-    "ml",
-    "checkout",
-    "messaging",
-    "media",
-    "sre",
-];
-
-const ENVS: [&str; 3] = ["prod", "staging", "dev"];
-
-const EXTERNAL_DOMAINS: [&str; 32] = [
-    "api.stripe.com",
-    "s3.amazonaws.com",
-    "sqs.us-east-1.amazonaws.com",
-    "dynamodb.us-east-1.amazonaws.com",
-    "sts.amazonaws.com",
-    "www.googleapis.com",
-    "oauth2.googleapis.com",
-    "storage.googleapis.com",
-    "api.github.com",
-    "github.com",
-    "hooks.slack.com",
-    "api.twilio.com",
-    "api.sendgrid.com",
-    "login.microsoftonline.com",
-    "graph.microsoft.com",
-    "registry.npmjs.org",
-    "pypi.org",
-    "files.pythonhosted.org",
-    "index.crates.io",
-    "static.crates.io",
-    "api.datadoghq.com",
-    "intake.logs.datadoghq.com",
-    "api.segment.io",
-    "api.mixpanel.com",
-    "sentry.io",
-    "o1.ingest.sentry.io",
-    "api.openai.com",
-    "cdn.jsdelivr.net",
-    "fonts.gstatic.com",
-    "time.cloudflare.com",
-    "ocsp.digicert.com",
-    "api.pagerduty.com",
-];
-
-/// Strings stored once, referred to by `u32` id, with their JSON-escaped form precomputed so
-/// serializing a 7500-row page is mostly `memcpy`.
-pub(crate) struct Interner {
-    strings: Vec<Box<str>>,
-    escaped: Vec<Box<str>>,
-    ids: HashMap<Box<str>, u32>,
+/// One flow: a client host talking to a server host (connections), or a client host
+/// resolving a name through a resolver host (DNS).
+pub(crate) struct Flow<const K: usize> {
+    /// `tags[i]` is the value of key `i` of [`CONN_KEYS`] or [`DNS_KEYS`].
+    pub(crate) tags: [u32; K],
+    /// The client's service, whose cycles and trend the flow follows.
+    pub(crate) service: u16,
+    /// The flow's own variation, added to its service's curve: `A(t)`.
+    pub(crate) noise: Shape<2>,
+    /// The burstier curve `B(t)` its error counts partly follow.
+    pub(crate) errors: Shape<2>,
 }
 
-impl Interner {
-    fn new() -> Self {
+/// One endpoint's flows, with their coefficients and values laid out flat, a stride per
+/// flow.
+pub(crate) struct Flows<const K: usize> {
+    pub(crate) plan: Plan,
+    pub(crate) flows: Vec<Flow<K>>,
+    /// `plan.lane_count()` per flow.
+    pub(crate) coefs: Vec<Coef>,
+    /// `plan.values.len()` per flow.
+    pub(crate) values: Vec<u32>,
+    /// Per flow, its magnitude (what [`Traits::magnitude`] says), for the scenarios' choices.
+    pub(crate) magnitudes: Vec<u32>,
+}
+
+impl<const K: usize> Flows<K> {
+    fn new(plan: Plan) -> Self {
         Self {
-            strings: Vec::new(),
-            escaped: Vec::new(),
-            ids: HashMap::new(),
+            plan,
+            flows: Vec::new(),
+            coefs: Vec::new(),
+            values: Vec::new(),
+            magnitudes: Vec::new(),
         }
     }
 
-    pub(crate) fn intern(&mut self, s: &str) -> u32 {
-        if let Some(&id) = self.ids.get(s) {
-            return id;
-        }
-        let id = self.strings.len() as u32;
-        self.strings.push(s.into());
-        self.escaped.push(crate::json::escape(s).into());
-        self.ids.insert(s.into(), id);
-        id
+    fn push(
+        &mut self,
+        tags: [u32; K],
+        service: usize,
+        seed: u64,
+        style: Style,
+        mut traits: Traits,
+    ) {
+        // A product of two uniforms: many quiet flows, a few heavy hitters.
+        let mut rng = SplitMix64::new(seed ^ MAGNITUDE_SALT);
+        traits.magnitude = 200 + ((rng.below(1 << 16) * rng.below(1 << 16)) >> 12);
+        self.plan.coefficients(seed, traits, &mut self.coefs);
+        self.plan.flow_values(seed, traits, &mut self.values);
+        self.magnitudes.push(traits.magnitude as u32);
+        self.flows.push(Flow {
+            tags,
+            service: service as u16,
+            noise: shape::noise(seed ^ NOISE_SALT, style),
+            errors: shape::errors(seed ^ ERRORS_SALT, style),
+        });
     }
 
-    pub(crate) fn get(&self, id: u32) -> &str {
-        self.strings.get(id as usize).map_or("", |s| s)
+    /// Flow `i`'s coefficients, one per lane.
+    pub(crate) fn coefs_of(&self, i: usize) -> &[Coef] {
+        let n = self.plan.lane_count();
+        self.coefs.get(i * n..(i + 1) * n).unwrap_or(&[])
     }
 
-    /// JSON-escaped, without the surrounding quotes.
-    pub(crate) fn escaped(&self, id: u32) -> &str {
-        self.escaped.get(id as usize).map_or("", |s| s)
-    }
-
-    pub(crate) fn len(&self) -> usize {
-        self.strings.len()
+    /// Flow `i`'s values, one per `mean` or `percentile` metric.
+    pub(crate) fn values_of(&self, i: usize) -> &[u32] {
+        let n = self.plan.values.len();
+        self.values.get(i * n..(i + 1) * n).unwrap_or(&[])
     }
 }
 
-/// One client host talking to one server host.
-pub(crate) struct ConnFlow {
-    pub(crate) tags: [u32; CONN_KEYS.len()],
-    pub(crate) curve: Curve,
-    pub(crate) rates: ConnRates,
-    pub(crate) rtt_micros: u32,
-}
-
-/// One client host resolving one name through one resolver host.
-pub(crate) struct DnsFlow {
-    pub(crate) tags: [u32; DNS_KEYS.len()],
-    pub(crate) curve: Curve,
-    pub(crate) rates: DnsRates,
-    pub(crate) success_latency: u32,
-    pub(crate) failure_latency: u32,
-}
+pub(crate) type ConnFlows = Flows<{ CONN_KEYS.len() }>;
+pub(crate) type DnsFlows = Flows<{ DNS_KEYS.len() }>;
 
 pub(crate) struct Topology {
     pub(crate) strings: Interner,
     pub(crate) not_available: u32,
-    pub(crate) services: usize,
-    pub(crate) conn: Vec<ConnFlow>,
-    pub(crate) dns: Vec<DnsFlow>,
+    /// Each service's curve, by service index ([`Flow::service`]).
+    pub(crate) services: Vec<Shape<4>>,
+    pub(crate) conn: ConnFlows,
+    pub(crate) dns: DnsFlows,
 }
 
 struct Service {
@@ -250,37 +155,43 @@ struct Resolver {
 }
 
 impl Topology {
-    pub(crate) fn generate(seed: u64) -> Self {
+    /// The network for `seed`, with rates shaped by `style` and metrics from the tables.
+    pub(crate) fn generate(
+        seed: u64,
+        style: Style,
+        conn_table: &[Metric],
+        dns_table: &[Metric],
+    ) -> Self {
         let mut rng = SplitMix64::new(seed);
         let mut strings = Interner::new();
         let not_available = strings.intern(NOT_AVAILABLE);
         let env_ids = ENVS.map(|e| strings.intern(e));
         let services = generate_services(&mut rng, &mut strings);
         let edges = generate_edges(&mut rng, &services);
+        let shapes = services
+            .iter()
+            .map(|s| shape::service(seed ^ hash_name(strings.get(s.name)), style))
+            .collect();
 
-        let mut conn = Vec::new();
+        let mut conn = Flows::new(Plan::new(Side::Connections, conn_table));
         for &(c, s) in &edges {
             let (client, server) = (&services[c], &services[s]);
             for &client_host in &client.hosts {
                 let mut server_hosts = server.hosts.clone();
                 rng.shuffle(&mut server_hosts);
                 for &server_host in server_hosts.iter().take(3) {
-                    conn.push(ConnFlow {
-                        tags: [
-                            client.name,
-                            server.name,
-                            client.team,
-                            server.team,
-                            env_ids[client.env],
-                            env_ids[server.env],
-                            client_host,
-                            server_host,
-                            env_ids[client.env],
-                        ],
-                        curve: Curve::random(&mut rng),
-                        rates: ConnRates::random(&mut rng),
-                        rtt_micros: rng.range(80, 4_000) as u32,
-                    });
+                    let tags = [
+                        client.name,
+                        server.name,
+                        client.team,
+                        server.team,
+                        env_ids[client.env],
+                        env_ids[server.env],
+                        client_host,
+                        server_host,
+                        env_ids[client.env],
+                    ];
+                    conn.push(tags, c, rng.next_u64(), style, Traits::default());
                 }
             }
         }
@@ -289,7 +200,7 @@ impl Topology {
             resolver(&mut strings, "coredns", 3),
             resolver(&mut strings, "unbound", 2),
         ];
-        let mut dns = Vec::new();
+        let mut dns = Flows::new(Plan::new(Side::Dns, dns_table));
         for (index, client) in services.iter().enumerate() {
             let mut names: Vec<(u32, bool, bool)> = Vec::new();
             for &(_, s) in edges.iter().filter(|(c, _)| *c == index) {
@@ -306,28 +217,24 @@ impl Topology {
                     let resolver = &resolvers[usize::from(external)];
                     let pool = &resolver.hosts[client.env];
                     let server_host = pool[host_index % pool.len()];
-                    dns.push(DnsFlow {
-                        tags: [
-                            name,
-                            client.name,
-                            client.team,
-                            env_ids[client.env],
-                            client_host,
-                            resolver.service,
-                            resolver.team,
-                            env_ids[client.env],
-                            server_host,
-                            env_ids[client.env],
-                        ],
-                        curve: Curve::random(&mut rng),
-                        rates: DnsRates::random(&mut rng, stale),
-                        success_latency: if external {
-                            rng.range(5, 150)
-                        } else {
-                            rng.range(1, 40)
-                        } as u32,
-                        failure_latency: rng.range(20, 2_000) as u32,
-                    });
+                    let tags = [
+                        name,
+                        client.name,
+                        client.team,
+                        env_ids[client.env],
+                        client_host,
+                        resolver.service,
+                        resolver.team,
+                        env_ids[client.env],
+                        server_host,
+                        env_ids[client.env],
+                    ];
+                    let traits = Traits {
+                        magnitude: 0,
+                        stale,
+                        external,
+                    };
+                    dns.push(tags, index, rng.next_u64(), style, traits);
                 }
             }
         }
@@ -335,10 +242,15 @@ impl Topology {
         Self {
             strings,
             not_available,
-            services: services.len(),
+            services: shapes,
             conn,
             dns,
         }
+    }
+
+    /// `A(t)` of every service: computed once per request, shared by their flows.
+    pub(crate) fn service_activity(&self, t: u64) -> Vec<u64> {
+        self.services.iter().map(|s| s.at(t)).collect()
     }
 }
 
@@ -451,13 +363,21 @@ fn resolver(strings: &mut Interner, name: &str, hosts: usize) -> Resolver {
 mod tests {
     use std::collections::HashSet;
 
+    use datadog_cnm_raw::{Connection, DnsMetricKey};
+
     use super::{CONN_KEYS, Topology};
+    use crate::shape::Style;
 
     #[test]
     fn is_big_enough_for_every_seed_we_try() {
         for seed in [0, 1, 42, 7_777, u64::MAX] {
-            let topology = Topology::generate(seed);
-            assert!(topology.services >= 200);
+            let topology = Topology::generate(
+                seed,
+                Style::Living,
+                &Connection::METRICS,
+                &DnsMetricKey::METRICS,
+            );
+            assert!(topology.services.len() >= 200);
             let client_host = CONN_KEYS.iter().position(|k| *k == "client_host");
             let server_host = CONN_KEYS.iter().position(|k| *k == "server_host");
             let (Some(c), Some(s)) = (client_host, server_host) else {
@@ -465,6 +385,7 @@ mod tests {
             };
             let pairs: HashSet<(u32, u32)> = topology
                 .conn
+                .flows
                 .iter()
                 .map(|f| (f.tags[c], f.tags[s]))
                 .collect();
@@ -475,6 +396,7 @@ mod tests {
             );
             let dns: HashSet<(u32, u32)> = topology
                 .dns
+                .flows
                 .iter()
                 .map(|f| (f.tags[0], f.tags[4]))
                 .collect();

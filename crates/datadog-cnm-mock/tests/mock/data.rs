@@ -2,12 +2,13 @@
 
 use std::collections::{BTreeMap, HashSet};
 
-use datadog_cnm_mock::{Dataset, MockServer};
+use datadog_cnm_mock::{Aggregation, Dataset, MockServer, Scenario};
+use datadog_cnm_raw::{Connection, DnsMetricKey, Metric};
 use serde_json::Value;
 
 use crate::support::{
-    CONNECTION_METRICS, CONNECTIONS, DNS, DNS_METRICS, NOW_SECS, TestResult, conn_group,
-    conn_metric, dns_group, dns_metrics, get, id, now,
+    CONNECTIONS, DNS, NOW_SECS, TestResult, conn_group, conn_metric, dns_group, dns_metrics, get,
+    id, now,
 };
 
 const DAY_START: u64 = NOW_SECS - 86_400;
@@ -18,9 +19,9 @@ type Totals = BTreeMap<String, BTreeMap<String, i64>>;
 fn connection_totals(rows: &[Value], into: &mut Totals) {
     for row in rows {
         let totals = into.entry(id(row)).or_default();
-        for metric in CONNECTION_METRICS {
-            let value = conn_metric(row, metric).unwrap_or(i64::MIN);
-            *totals.entry(metric.to_owned()).or_default() += value;
+        for metric in &Connection::METRICS {
+            let value = conn_metric(row, metric.name).unwrap_or(i64::MIN);
+            *totals.entry(metric.name.to_owned()).or_default() += value;
         }
     }
 }
@@ -34,13 +35,14 @@ fn dns_totals(rows: &[Value], into: &mut Totals) {
     }
 }
 
-/// The value over 24 adjacent hours equals the 24-hour value, for every additive metric of
-/// every group (all groups fit in one page, so nothing is cut).
+/// The value over 24 adjacent hours equals the 24-hour value, for every `sum` metric of
+/// every group, and the hours' mean for every `rate` metric, to the unit (all groups fit in
+/// one page, so nothing is cut).
 async fn assert_additive(
     server: &MockServer,
     path: &str,
     group_by: &str,
-    additive: &[&str],
+    table: &[Metric],
     totals: fn(&[Value], &mut Totals),
 ) -> TestResult {
     let mut day = Totals::new();
@@ -67,25 +69,50 @@ async fn assert_additive(
         let Some(hour_metrics) = hours.get(group) else {
             panic!("{group_by}: group {group} missing from the hourly windows");
         };
-        for metric in additive {
-            let (whole, parts) = (day_metrics.get(*metric), hour_metrics.get(*metric));
-            assert!(whole.is_some(), "{group}: {metric} missing");
-            assert_eq!(whole, parts, "{group_by}: {group}: {metric}");
+        for metric in table {
+            let (whole, parts) = (day_metrics.get(metric.name), hour_metrics.get(metric.name));
+            assert!(whole.is_some(), "{group}: {} missing", metric.name);
+            match metric.aggregation {
+                Aggregation::Sum => {
+                    assert_eq!(whole, parts, "{group_by}: {group}: {}", metric.name)
+                }
+                Aggregation::Rate => {
+                    let mean = parts.copied().unwrap_or_default() as f64 / 24.0;
+                    let whole = whole.copied().unwrap_or_default() as f64;
+                    assert!(
+                        (mean - whole).abs() <= 1.0,
+                        "{group}: {}: {mean} vs {whole}",
+                        metric.name
+                    );
+                }
+                _ => {}
+            }
         }
     }
     Ok(())
 }
 
+fn count(table: &[Metric], aggregation: Aggregation) -> usize {
+    table
+        .iter()
+        .filter(|m| m.aggregation == aggregation)
+        .count()
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn connection_metrics_of_24_hourly_windows_sum_to_the_daily_value() -> TestResult {
     let server = MockServer::builder().now(now()).start().await?;
-    let additive: Vec<&str> = CONNECTION_METRICS
-        .into_iter()
-        .filter(|m| *m != "rtt_micro_seconds")
-        .collect();
-    assert_eq!(additive.len(), 16);
+    assert_eq!(count(&Connection::METRICS, Aggregation::Sum), 14);
+    assert_eq!(count(&Connection::METRICS, Aggregation::Rate), 2);
     for group_by in ["client_service,server_service", "client_team,server_env"] {
-        assert_additive(&server, CONNECTIONS, group_by, &additive, connection_totals).await?;
+        assert_additive(
+            &server,
+            CONNECTIONS,
+            group_by,
+            &Connection::METRICS,
+            connection_totals,
+        )
+        .await?;
     }
     Ok(())
 }
@@ -93,13 +120,9 @@ async fn connection_metrics_of_24_hourly_windows_sum_to_the_daily_value() -> Tes
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn dns_counts_of_24_hourly_windows_sum_to_the_daily_value() -> TestResult {
     let server = MockServer::builder().now(now()).start().await?;
-    let additive: Vec<&str> = DNS_METRICS
-        .into_iter()
-        .filter(|m| !m.ends_with("_percentile"))
-        .collect();
-    assert_eq!(additive.len(), 8);
+    assert_eq!(count(&DnsMetricKey::METRICS, Aggregation::Sum), 8);
     for group_by in ["network.dns_query", "server_host"] {
-        assert_additive(&server, DNS, group_by, &additive, dns_totals).await?;
+        assert_additive(&server, DNS, group_by, &DnsMetricKey::METRICS, dns_totals).await?;
     }
     Ok(())
 }
@@ -110,15 +133,19 @@ async fn every_metric_is_present_and_plausible() -> TestResult {
     let rows = get(&server, CONNECTIONS, "limit=7500").await?.rows()?;
     for row in &rows {
         assert_eq!(row["type"], "aggregated_connection");
-        for metric in CONNECTION_METRICS {
-            let value = conn_metric(row, metric);
-            assert!(value.is_some_and(|v| v >= 0), "{metric} in {row}");
+        for metric in &Connection::METRICS {
+            let value = conn_metric(row, metric.name);
+            assert!(value.is_some_and(|v| v >= 0), "{} in {row}", metric.name);
         }
         let rtt = conn_metric(row, "rtt_micro_seconds").unwrap_or_default();
         assert!((80..=4_000).contains(&rtt), "rtt {rtt}");
         assert!(conn_metric(row, "bytes_sent_by_client") > Some(0));
         let attributes = row["attributes"].as_object().map(|a| a.len());
-        assert_eq!(attributes, Some(18), "17 metrics and group_bys");
+        assert_eq!(
+            attributes,
+            Some(Connection::METRICS.len() + 1),
+            "the table's metrics and group_bys"
+        );
     }
     let rows = get(&server, DNS, "limit=7500").await?.rows()?;
     for row in &rows {
@@ -130,7 +157,8 @@ async fn every_metric_is_present_and_plausible() -> TestResult {
             .flatten()
             .filter_map(|m| m["key"].as_str())
             .collect();
-        assert_eq!(keys, DNS_METRICS, "metrics in the documented order");
+        let table: Vec<&str> = DnsMetricKey::METRICS.iter().map(|m| m.name).collect();
+        assert_eq!(keys, table, "metrics in the table's order");
         let get = |k: &str| m.get(k).copied().unwrap_or(-1);
         assert_eq!(
             get("dns_total_requests"),
@@ -188,7 +216,7 @@ async fn same_seed_gives_identical_bodies_and_another_seed_different_ones() -> T
         assert_eq!(ra.text, rb.text, "{path}?{query}");
         assert_ne!(ra.text, rc.text, "{path}?{query}");
         // The data layer computes the same bytes without HTTP.
-        let data = Dataset::new(7);
+        let data = Dataset::with_scenario(7, Scenario::Default, now());
         let direct = if path == DNS {
             data.dns_body(query, now())?
         } else {
@@ -397,6 +425,40 @@ async fn query_supports_and_or_not_wildcards_and_parentheses() -> TestResult {
             name.ends_with(".amazonaws.com") || name.starts_with("api."),
             "{name}"
         );
+    }
+    Ok(())
+}
+
+#[test]
+fn a_year_long_window_splits_exactly_too() -> TestResult {
+    let data = Dataset::with_scenario(7, Scenario::Default, now());
+    let (from, mid, to) = (NOW_SECS - 365 * 86_400, NOW_SECS - 1_234_567, NOW_SECS);
+    let sums = |from: u64, to: u64| -> Result<Totals, Box<dyn std::error::Error>> {
+        let query = format!("from={from}&to={to}&group_by=client_team,server_env&limit=7500");
+        let json: Value = serde_json::from_slice(&data.connections_body(&query, now())?)?;
+        let mut totals = Totals::new();
+        connection_totals(
+            json["data"].as_array().map_or(&[], Vec::as_slice),
+            &mut totals,
+        );
+        Ok(totals)
+    };
+    let (year, first, last) = (sums(from, to)?, sums(from, mid)?, sums(mid, to)?);
+    assert!(year.len() > 10);
+    for (group, metrics) in &year {
+        for metric in Connection::METRICS
+            .iter()
+            .filter(|m| m.aggregation == Aggregation::Sum)
+        {
+            let part = |t: &Totals| t.get(group).and_then(|m| m.get(metric.name)).copied();
+            let parts = part(&first).unwrap_or(0) + part(&last).unwrap_or(0);
+            assert_eq!(
+                Some(parts),
+                metrics.get(metric.name).copied(),
+                "{group}: {}",
+                metric.name
+            );
+        }
     }
     Ok(())
 }

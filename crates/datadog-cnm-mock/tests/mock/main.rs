@@ -6,7 +6,10 @@
 
 mod data;
 mod faults;
+mod incidents;
+mod living;
 mod paused;
+mod properties;
 mod scenarios;
 mod support;
 mod targets;

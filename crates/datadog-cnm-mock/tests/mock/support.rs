@@ -23,39 +23,6 @@ pub const KEYS: [(&str, &str); 2] = [
     ("DD-APPLICATION-KEY", "test-app-key-value"),
 ];
 
-pub const CONNECTION_METRICS: [&str; 17] = [
-    "bytes_sent_by_client",
-    "bytes_sent_by_server",
-    "packets_sent_by_client",
-    "packets_sent_by_server",
-    "rtt_micro_seconds",
-    "tcp_closed_connections",
-    "tcp_delivered_ce",
-    "tcp_established_connections",
-    "tcp_probe0_count",
-    "tcp_rcv_ooo_pack",
-    "tcp_recovery_count",
-    "tcp_refusals",
-    "tcp_reord_seen",
-    "tcp_resets",
-    "tcp_retransmits",
-    "tcp_rto_count",
-    "tcp_timeouts",
-];
-
-pub const DNS_METRICS: [&str; 10] = [
-    "dns_total_requests",
-    "dns_failures",
-    "dns_successful_responses",
-    "dns_failed_responses",
-    "dns_timeouts",
-    "dns_responses.nxdomain",
-    "dns_responses.servfail",
-    "dns_responses.other",
-    "dns_success_latency_percentile",
-    "dns_failure_latency_percentile",
-];
-
 pub fn http() -> Result<reqwest::Client, reqwest::Error> {
     // No proxy: a developer's HTTP_PROXY must not intercept loopback traffic.
     reqwest::Client::builder().no_proxy().build()
