@@ -375,6 +375,11 @@ pub struct MockServerArgs {
     /// Answer every request this much later, e.g. 1s (a slow API, or a far one).
     #[arg(long, value_name = "DUR")]
     pub latency: Option<Dur>,
+
+    /// The data: `default` (daily cycles and an incident: a retransmit storm, an NXDOMAIN
+    /// surge, a new and a vanished pair), `calm` (cycles, no incident) or `flat`.
+    #[arg(long, value_name = "NAME", default_value = "default")]
+    pub scenario: datadog_cnm_mock::Scenario,
 }
 
 /// `--output`.

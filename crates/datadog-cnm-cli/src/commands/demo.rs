@@ -1,9 +1,12 @@
-//! `demo`: the bundled mock in-process, and a few commands run against it.
+//! `demo`: the bundled mock in-process, and a short investigation of the incident its
+//! default scenario stages: top talkers, a retransmit storm found by ranking, when it
+//! started from a trend, what else changed since yesterday (a new and a vanished pair), and
+//! an NXDOMAIN surge in DNS.
 //!
 //! Needs no keys, no environment and no network. Each section prints the command line it
 //! runs, and runs exactly that line through the same parser and code as `ddcnm` itself,
-//! so what the demo shows is what the command prints (against `ddcnm mock-server`, the
-//! same data from the same seed).
+//! so what the demo shows is what the command prints against `ddcnm mock-server` (the same
+//! data from the same seed; incidents are placed relative to the server's start).
 
 use std::io::Write;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
@@ -31,16 +34,60 @@ struct Section {
 
 const SECTIONS: &[Section] = &[
     Section {
-        title: "Who talks the most? The top service pairs of the last hour, by bytes",
-        args: &["connections", "--last", "1h", "--top", "10"],
+        title: "1. Who talks the most? The top service pairs of the last hour, by bytes",
+        args: &["connections", "--last", "1h", "--top", "5"],
     },
     Section {
-        title: "Which names are looked up the most?",
-        args: &["dns", "--last", "1h", "--top", "10"],
+        title: "2. Something is slow. What is retransmitting? Ranked over every pair of the last 6 hours",
+        args: &[
+            "connections",
+            "--last",
+            "6h",
+            "--sort-by",
+            "tcp_retransmits",
+            "--top",
+            "5",
+        ],
     },
     Section {
-        title: "How did the busiest pairs move over the last 6 hours?",
-        args: &["connections", "--last", "6h", "--step", "1h", "--top", "5"],
+        title: "3. Since when? Retransmits every 15 minutes, the worst pairs first",
+        args: &[
+            "connections",
+            "--last",
+            "6h",
+            "--step",
+            "15m",
+            "--trend",
+            "tcp_retransmits",
+            "--top",
+            "3",
+        ],
+    },
+    Section {
+        title: "4. What else changed since yesterday? Pairs new and gone, then the largest changes",
+        args: &[
+            "connections",
+            "--last",
+            "6h",
+            "--compare",
+            "1d",
+            "--top",
+            "6",
+        ],
+    },
+    Section {
+        title: "5. And DNS? Names whose NXDOMAIN answers grew most since yesterday",
+        args: &[
+            "dns",
+            "--last",
+            "12h",
+            "--compare",
+            "1d",
+            "--sort-by",
+            "delta:dns_responses.nxdomain",
+            "--top",
+            "5",
+        ],
     },
 ];
 
@@ -101,8 +148,9 @@ async fn sections<W: Write>(
     writeln!(
         out,
         "ddcnm demo: the bundled mock of the Datadog CNM API runs in-process with demo keys and \
-         serves\nsynthetic data; no keys or network needed. Each section runs the command shown \
-         above it;\n`ddcnm mock-server` serves the same data to run them yourself."
+         serves\nliving synthetic data with an incident in it; no keys or network needed. Each \
+         section runs\nthe command shown above it; `ddcnm mock-server` serves the same data to \
+         try them yourself."
     )?;
     for section in SECTIONS {
         write!(
@@ -181,6 +229,49 @@ mod tests {
         let result = run(&settings, &mut out, now).await;
         let text = String::from_utf8_lossy(&out);
         assert!(result.is_ok(), "{result:?}\n{text}");
+        // The story finds what the mock staged: the storm's pair tops the retransmits
+        // (section 2) and the trend (section 3); the surge's name tops the DNS changes.
+        let dataset = datadog_cnm_mock::Dataset::with_scenario(
+            datadog_cnm_mock::DEFAULT_SEED,
+            datadog_cnm_mock::Scenario::Default,
+            to_the_minute(now),
+        );
+        let tag = |name: &str, key: &str| {
+            dataset
+                .incidents()
+                .iter()
+                .find(|i| i.name.contains(name))
+                .and_then(|i| i.target.iter().find(|(k, _)| k == key))
+                .map(|(_, v)| v.clone())
+                .unwrap_or_default()
+        };
+        let first_row = |section: &str| {
+            let start = text.find(section).unwrap_or(0);
+            text[start..]
+                .lines()
+                .skip_while(|l| !l.starts_with('─'))
+                .nth(1)
+                .unwrap_or_default()
+                .to_owned()
+        };
+        let storm = tag("storm", "client_service");
+        assert!(!storm.is_empty(), "{:?}", dataset.incidents());
+        assert!(
+            first_row("\n2. ").contains(&storm),
+            "{}",
+            first_row("\n2. ")
+        );
+        assert!(
+            first_row("\n3. ").contains(&storm),
+            "{}",
+            first_row("\n3. ")
+        );
+        let surge = tag("NXDOMAIN", "network.dns_query");
+        assert!(
+            first_row("\n5. ").contains(&surge),
+            "{surge}: {}",
+            first_row("\n5. ")
+        );
         insta::assert_snapshot!(text);
     }
 

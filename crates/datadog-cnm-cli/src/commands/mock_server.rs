@@ -15,7 +15,10 @@ pub async fn run(
     settings: &Settings,
     stdout: &mut impl Write,
 ) -> Result<(), Failure> {
-    let mut builder = MockServer::builder().addr(args.addr).seed(args.seed);
+    let mut builder = MockServer::builder()
+        .addr(args.addr)
+        .seed(args.seed)
+        .scenario(args.scenario);
     if let Some(rate_limit) = args.rate_limit {
         builder = builder.rate_limit(rate_limit.limit, rate_limit.period);
     }
@@ -37,10 +40,16 @@ pub async fn run(
             limit.push_str(&format!(", answering {}ms late", latency.0.as_millis()));
         }
         eprintln!(
-            "serving the Datadog CNM API mock (seed {}{limit}); any non-empty key pair is \
-             accepted. Ctrl-C stops it. Try:\n  DD_CNM_BASE_URL={url} DD_API_KEY=demo \
-             DD_APP_KEY=demo ddcnm connections --last 1h",
-            args.seed
+            "serving the Datadog CNM API mock (scenario {}, seed {}{limit}); any non-empty key \
+             pair is accepted. Ctrl-C stops it.",
+            args.scenario, args.seed
+        );
+        for incident in server.incidents() {
+            eprintln!("  incident {}", describe(incident));
+        }
+        eprintln!(
+            "Try:\n  ddcnm --base-url {url} connections --last 6h --sort-by tcp_retransmits \
+             --top 5   (with DD_API_KEY=demo DD_APP_KEY=demo)"
         );
     }
     let signal = shutdown_signal().await;
@@ -72,4 +81,31 @@ async fn shutdown_signal() -> &'static str {
         Ok(()) => "Ctrl-C",
         Err(_) => std::future::pending().await,
     }
+}
+
+/// `retransmit storm: a → b, 2026-12-07 01:10 → 01:50 UTC`; an incident open at one end
+/// (a pair new since, or gone since) says `until` or `since`.
+fn describe(incident: &datadog_cnm_mock::Incident) -> String {
+    let minute = |t: std::time::SystemTime| {
+        let text = crate::time::rfc3339(t);
+        format!("{} {}", &text[..10], &text[11..16])
+    };
+    // Ends beyond this (year 9999) are open.
+    let far = std::time::UNIX_EPOCH + std::time::Duration::from_secs(253_402_214_400);
+    let when = match (
+        incident.start <= std::time::UNIX_EPOCH,
+        incident.end() >= far,
+    ) {
+        (true, true) => "always".to_owned(),
+        (true, false) => format!("until {} UTC", minute(incident.end())),
+        (false, true) => format!("since {} UTC", minute(incident.start)),
+        (false, false) => format!(
+            "{} UTC",
+            crate::format::window(&datadog_cnm::Window {
+                from: incident.start,
+                to: incident.end(),
+            })
+        ),
+    };
+    format!("{} ({}), {when}", incident.name, incident.effect)
 }

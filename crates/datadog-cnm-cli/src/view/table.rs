@@ -65,7 +65,8 @@ impl<W: Write> Table<W> {
         if self.blocks > 0 {
             writeln!(self.out)?;
         }
-        writeln!(self.out, "{}", self.heading_line(block))?;
+        let heading = self.heading_parts(block);
+        self.write_heading(&heading)?;
         if block.records.is_empty() {
             writeln!(self.out, "no rows")?;
         } else {
@@ -73,22 +74,63 @@ impl<W: Write> Table<W> {
             self.out.write_all(render(&grid).as_bytes())?;
         }
         if !shown.dropped.is_empty() {
-            writeln!(
-                self.out,
+            self.write_note(&format!(
                 "{} more column{} did not fit: {} (-o wide shows every column; --columns \
                  picks them)",
                 shown.dropped.len(),
                 if shown.dropped.len() == 1 { "" } else { "s" },
                 shown.dropped.join(", ")
-            )?;
+            ))?;
         }
         if let Some(note) = truncation_note(usize::from(block.truncated), 1, block.limit) {
-            writeln!(self.out, "{note}")?;
+            self.write_note(&note)?;
         }
         self.out.flush()
     }
 
-    fn heading_line(&self, block: &Block) -> String {
+    /// Write a note under a table, its words wrapped to the width.
+    fn write_note(&mut self, text: &str) -> io::Result<()> {
+        let Width::Fit(width) = self.width else {
+            return writeln!(self.out, "{text}");
+        };
+        let mut line = String::new();
+        for word in text.split(' ') {
+            if !line.is_empty() && line.chars().count() + 1 + word.chars().count() > width {
+                writeln!(self.out, "{line}")?;
+                line.clear();
+            }
+            if !line.is_empty() {
+                line.push(' ');
+            }
+            line.push_str(word);
+        }
+        writeln!(self.out, "{line}")
+    }
+
+    /// Write the parts of a heading joined by ` · `, on as many lines as the width needs.
+    fn write_heading(&mut self, parts: &[String]) -> io::Result<()> {
+        let width = match self.width {
+            Width::Fit(width) => width,
+            _ => usize::MAX,
+        };
+        let mut line = String::new();
+        for part in parts {
+            let candidate = if line.is_empty() {
+                part.clone()
+            } else {
+                format!("{line} · {part}")
+            };
+            if !line.is_empty() && candidate.chars().count() > width {
+                writeln!(self.out, "{line} ·")?;
+                line = part.clone();
+            } else {
+                line = candidate;
+            }
+        }
+        writeln!(self.out, "{line}")
+    }
+
+    fn heading_parts(&self, block: &Block) -> Vec<String> {
         let rows = block.records.len();
         let mut parts = vec![
             self.heading.endpoint.clone(),
@@ -104,7 +146,7 @@ impl<W: Write> Table<W> {
         if let Some(ranking) = &self.heading.ranking {
             parts.push(ranking.clone());
         }
-        parts.join(" · ")
+        parts
     }
 
     /// The value columns to show, fitted to the width.
@@ -176,9 +218,25 @@ impl<W: Write> Table<W> {
             what.push_str(&format!(", {ranking}"));
         }
         parts.push(what);
-        writeln!(self.out, "{}", parts.join(" · "))?;
+        self.write_heading(&parts)?;
+        // Fit the width by leaving out first, then last, then when the peak was.
+        let mut shown = TrendColumns::ALL;
+        let fits = |shown: TrendColumns| match self.width {
+            Width::Fit(width) => text_width(&trend_grid(columns, column, trend, shown)) <= width,
+            _ => true,
+        };
+        for drop in [
+            TrendColumns::FIRST,
+            TrendColumns::LAST,
+            TrendColumns::PEAK_AT,
+        ] {
+            if fits(shown) {
+                break;
+            }
+            shown.0 &= !drop.0;
+        }
         self.out
-            .write_all(render(&trend_grid(columns, column, trend)).as_bytes())?;
+            .write_all(render(&trend_grid(columns, column, trend, shown)).as_bytes())?;
         let partial: Vec<String> = windows
             .iter()
             .enumerate()
@@ -186,18 +244,17 @@ impl<W: Write> Table<W> {
             .map(|(i, _)| (i + 1).to_string())
             .collect();
         if !partial.is_empty() && !columns.per_second {
-            writeln!(
-                self.out,
+            self.write_note(&format!(
                 "· marks partial window{} ({}), shorter than the step: left out of the line \
                  and of first/last/max; --rate compares every window per second",
                 if partial.len() == 1 { "" } else { "s" },
                 partial.join(", ")
-            )?;
+            ))?;
         }
         let truncated = windows.iter().filter(|w| w.truncated).count();
         let limit = windows.iter().map(|w| w.limit).max().unwrap_or(0);
         if let Some(note) = truncation_note(truncated, windows.len(), limit) {
-            writeln!(self.out, "{note}")?;
+            self.write_note(&note)?;
         }
         self.out.flush()
     }
@@ -384,7 +441,27 @@ fn window_start(windows: &[TrendWindow], i: usize) -> String {
     }
 }
 
-fn trend_grid(columns: &Columns, column: usize, trend: &TrendView<'_>) -> Grid {
+/// Which of a trend table's optional columns are shown (bits).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+struct TrendColumns(u8);
+
+impl TrendColumns {
+    const FIRST: Self = Self(1);
+    const LAST: Self = Self(2);
+    const PEAK_AT: Self = Self(4);
+    const ALL: Self = Self(7);
+
+    fn has(self, column: Self) -> bool {
+        self.0 & column.0 != 0
+    }
+}
+
+fn trend_grid(
+    columns: &Columns,
+    column: usize,
+    trend: &TrendView<'_>,
+    shown: TrendColumns,
+) -> Grid {
     let per_second = columns.per_second;
     let value_column = &columns.values[column];
     let unit = value_column.unit;
@@ -398,7 +475,18 @@ fn trend_grid(columns: &Columns, column: usize, trend: &TrendView<'_>) -> Grid {
         format!("\n{unit_label}")
     };
     header.push(format!("{}{suffix}", value_column.label));
-    header.extend(["first", "last", "max", "max at"].map(str::to_owned));
+    let optional = [
+        (TrendColumns::FIRST, "first"),
+        (TrendColumns::LAST, "last"),
+        (TrendColumns::ALL, "max"),
+        (TrendColumns::PEAK_AT, "max at"),
+    ];
+    header.extend(
+        optional
+            .iter()
+            .filter(|(bit, _)| shown.has(*bit))
+            .map(|(_, name)| (*name).to_owned()),
+    );
     grid.set_header(header);
     let show = |value: Option<f64>| {
         value.map_or_else(
@@ -419,18 +507,27 @@ fn trend_grid(columns: &Columns, column: usize, trend: &TrendView<'_>) -> Grid {
             cells.push(joined(line.group_bys.values(key), ", "));
         }
         cells.push(sparkline(line, &trend.counts));
-        cells.push(show(line.summary.first));
-        cells.push(show(line.summary.last));
+        if shown.has(TrendColumns::FIRST) {
+            cells.push(show(line.summary.first));
+        }
+        if shown.has(TrendColumns::LAST) {
+            cells.push(show(line.summary.last));
+        }
         cells.push(show(line.summary.peak.map(|(_, v)| v)));
-        cells.push(
-            line.summary
-                .peak
-                .map_or_else(|| "–".to_owned(), |(i, _)| window_start(trend.windows, i)),
-        );
+        if shown.has(TrendColumns::PEAK_AT) {
+            cells.push(
+                line.summary
+                    .peak
+                    .map_or_else(|| "–".to_owned(), |(i, _)| window_start(trend.windows, i)),
+            );
+        }
         grid.add_row(cells);
     }
+    let numbers = 1
+        + usize::from(shown.has(TrendColumns::FIRST))
+        + usize::from(shown.has(TrendColumns::LAST));
     let first_value = columns.labels.len() + columns.group_keys.len() + 1;
-    for index in first_value..first_value + 3 {
+    for index in first_value..first_value + numbers {
         if let Some(column) = grid.column_mut(index) {
             column.set_cell_alignment(CellAlignment::Right);
         }

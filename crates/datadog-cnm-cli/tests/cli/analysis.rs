@@ -399,8 +399,25 @@ fn a_series_streams_its_windows_as_they_arrive() {
         .env("DD_CNM_BASE_URL", mock.url())
         .env("DD_API_KEY", crate::support::API_KEY)
         .env("DD_APP_KEY", crate::support::APP_KEY)
-        .args(["connections", "-o", "ndjson", "--step", "10m", "--concurrency", "1"])
-        .args(["--limit", "1", "--group-by", "client_env", "--from", FROM, "--to", TO])
+        .args([
+            "connections",
+            "-o",
+            "ndjson",
+            "--step",
+            "10m",
+            "--concurrency",
+            "1",
+        ])
+        .args([
+            "--limit",
+            "1",
+            "--group-by",
+            "client_env",
+            "--from",
+            FROM,
+            "--to",
+            TO,
+        ])
         .stdout(std::process::Stdio::piped())
         .stderr(std::process::Stdio::null())
         .spawn()

@@ -156,6 +156,18 @@ impl<R: Row> Comparison<R> {
         self.rows.sort_by(|a, b| order.compare(value(a), value(b)));
     }
 
+    /// Order the groups by how much they changed: new and gone groups first, then the
+    /// largest changes of `measure` either way (by the size of [`Compared::delta`]).
+    pub fn sort_by_change(&mut self, measure: Measure<R>) {
+        self.rows.sort_by(|a, b| {
+            let appeared = |c: &Compared<R>| c.status == Status::Both;
+            let size = |c: &Compared<R>| c.delta(measure).map(f64::abs);
+            appeared(a)
+                .cmp(&appeared(b))
+                .then_with(|| Order::Descending.compare(size(a), size(b)))
+        });
+    }
+
     /// Keep the first `n` groups.
     pub fn truncate(&mut self, n: usize) {
         self.rows.truncate(n);
@@ -212,5 +224,36 @@ mod tests {
         assert_eq!(joined.rows[2].delta(bytes), Some(-40.0));
         joined.sort_by_delta(bytes, Order::Ascending);
         assert_eq!(joined.rows[0].status, Status::Gone);
+    }
+
+    #[test]
+    fn what_changed_most_comes_first() {
+        let now = page(
+            vec![
+                row("web", 150),
+                row("api", 10),
+                row("db", 0),
+                row("cdn", 900),
+            ],
+            86_400,
+        );
+        let then = page(
+            vec![
+                row("db", 500),
+                row("web", 100),
+                row("cdn", 1000),
+                row("old", 1),
+            ],
+            0,
+        );
+        let mut joined = compare(now, then);
+        joined.sort_by_change(Measure::parse("bytes_sent_by_client").unwrap());
+        let order: Vec<&str> = joined
+            .rows
+            .iter()
+            .map(|c| c.group_bys.get("client_service").unwrap_or(""))
+            .collect();
+        // New and gone first (largest change first among them), then by size of change.
+        assert_eq!(order, ["api", "old", "db", "cdn", "web"]);
     }
 }

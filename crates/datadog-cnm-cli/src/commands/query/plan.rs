@@ -21,7 +21,7 @@ fn default_group_by(operation: Operation) -> &'static [&'static str] {
 }
 
 /// What rows are ranked and charted by unless told otherwise.
-fn default_measure(operation: Operation) -> &'static str {
+pub(super) fn default_measure(operation: Operation) -> &'static str {
     match operation {
         Operation::GetAggregatedDns => "dns_total_requests",
         _ => "total_bytes",
@@ -35,6 +35,8 @@ pub(super) struct Ranking<R: Row> {
     pub(super) top: Option<usize>,
     /// Rank a comparison by the change.
     pub(super) delta: bool,
+    /// `--sort-by` was given (else the default measure ranks, for `--top`).
+    pub(super) explicit: bool,
 }
 
 /// Everything the flags ask for, checked before anything is read or sent.
@@ -108,6 +110,7 @@ impl<R: Row> Plan<R> {
                 },
                 top: top.map(|n| n as usize),
                 delta: args.sort_by.as_ref().is_some_and(|s| s.delta),
+                explicit: args.sort_by.is_some(),
             }),
         };
         let table = matches!(
@@ -291,6 +294,17 @@ impl<R: Row> Plan<R> {
                 Some(top) => format!("top {top} by total"),
                 None => order.to_owned(),
             });
+        }
+        if self.compare.is_some() && !self.ranking.as_ref().is_some_and(|r| r.explicit) {
+            let measure = self
+                .ranking
+                .as_ref()
+                .map_or(default_measure(R::OPERATION), |r| r.measure.name());
+            let mut words = format!("new and gone first, then the largest changes of {measure}");
+            if let Some(top) = self.ranking.as_ref().and_then(|r| r.top) {
+                words.push_str(&format!(" (top {top})"));
+            }
+            return Some(words);
         }
         let ranking = self.ranking.as_ref()?;
         let mut words = format!(

@@ -3,10 +3,10 @@
 
 use std::io::Write;
 
-use datadog_cnm::analysis::{Status, Trend, compare};
+use datadog_cnm::analysis::{Measure, Trend, compare};
 use datadog_cnm::{Page, Row, Window};
 
-use super::plan::{Plan, Source, extras_of, values};
+use super::plan::{Plan, Source, default_measure, extras_of, values};
 use crate::cli::OutputFormat;
 use crate::commands::warn;
 use crate::exit::Failure;
@@ -194,13 +194,14 @@ impl<'a, R: Row, W: Write + 'a> Printer<'a, R, W> {
         let mut joined = compare(now, then);
         match &self.plan.ranking {
             Some(ranking) if ranking.delta => joined.sort_by_delta(ranking.measure, ranking.order),
-            Some(ranking) => joined.sort_by(ranking.measure, ranking.order),
-            // New and gone groups first: they are what changed most.
-            None => joined.rows.sort_by_key(|c| match c.status {
-                Status::New => 0,
-                Status::Gone => 1,
-                Status::Both => 2,
-            }),
+            Some(ranking) if ranking.explicit => joined.sort_by(ranking.measure, ranking.order),
+            // What changed most first: new and gone groups, then the largest changes.
+            Some(ranking) => joined.sort_by_change(ranking.measure),
+            None => {
+                if let Ok(measure) = Measure::parse(default_measure(R::OPERATION)) {
+                    joined.sort_by_change(measure);
+                }
+            }
         }
         if let Some(top) = self.plan.ranking.as_ref().and_then(|r| r.top) {
             joined.truncate(top);
