@@ -8,6 +8,7 @@ mod commands;
 mod exit;
 mod format;
 mod output;
+mod report;
 mod time;
 mod view;
 

@@ -3,6 +3,7 @@
 mod demo;
 mod mock_server;
 mod query;
+mod report;
 mod sites;
 
 use std::io::{self, IsTerminal, Write};
@@ -188,6 +189,9 @@ pub async fn run(cli: Cli) -> Result<(), Failure> {
         Command::Sites => sites::run(&mut out).map_err(Failure::from),
         Command::MockServer(args) => mock_server::run(&args, &global, &mut out.results).await,
         Command::Demo => demo::run(&global, &mut out.results, SystemTime::now(), env).await,
+        Command::Report(args) => {
+            report::run(&args, &global, env, &mut out.results, SystemTime::now()).await
+        }
     };
     // Results already printed stay printed even when a later step fails.
     let flushed = out.results.flush().map_err(Failure::from);

@@ -96,7 +96,7 @@ struct Plan<R: Row> {
     table: bool,
 }
 
-fn measure<R: Row>(name: &str, flag: &str) -> Result<Measure<R>, Failure> {
+pub(super) fn measure<R: Row>(name: &str, flag: &str) -> Result<Measure<R>, Failure> {
     Measure::parse(name)
         .map_err(|e| Failure::Usage(format!("{flag}: {e} (`ddcnm fields` describes each)")))
 }
@@ -438,14 +438,14 @@ async fn run_rows<R: Row, W: Write>(
 
 /// Windows finished and in all, for the rate-limit notice.
 #[derive(Debug, Default)]
-struct Counts {
+pub(super) struct Counts {
     done: AtomicUsize,
     total: AtomicUsize,
 }
 
 /// The client's rate-limit hook: a one-line notice on stderr when a wait is long enough
 /// to look like a hang (once per wait, not per request), unless `--quiet`.
-fn wait_notice(global: &Global, counts: Arc<Counts>) -> Option<WaitNotice> {
+pub(super) fn wait_notice(global: &Global, counts: Arc<Counts>) -> Option<WaitNotice> {
     if !global.chatty() {
         return None;
     }
@@ -861,7 +861,7 @@ fn warn_about_flags<R: Row>(args: &QueryArgs, plan: &Plan<R>, global: &Global) {
 }
 
 /// `--group-by a, b` means `a` and `b`.
-fn trimmed(items: &[String]) -> Vec<String> {
+pub(super) fn trimmed(items: &[String]) -> Vec<String> {
     items.iter().map(|item| item.trim().to_owned()).collect()
 }
 
