@@ -10,4 +10,5 @@
 mod demo;
 mod exit_codes;
 mod output;
+mod report;
 mod support;
