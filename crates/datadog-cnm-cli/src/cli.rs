@@ -211,8 +211,9 @@ pub struct QueryArgs {
 const REPORT_AFTER_HELP: &str = "\
 The report queries connections grouped by --group-by (default client_service,server_service)
 and DNS grouped by --dns-group-by (default network.dns_query), over the whole window and,
-with --step, window by window; --tags and --query apply to both. It is one HTML file that
-loads nothing: open it in any browser, offline. --output does not apply.
+with --step, window by window; --tags and --query apply to both. T and DUR read as for
+queries; without --from/--to/--last, the last 15 minutes. It is one HTML file that loads
+nothing: open it in any browser, offline. --output does not apply.
 
 The service map needs a client-side and a server-side key (client_*, server_*): its nodes
 are their values, its edges client -> server, width by bytes, colour by TCP retransmit
@@ -295,8 +296,8 @@ pub struct ReportArgs {
           value_parser = clap::value_parser!(u32).range(1..=1000))]
     pub top: Option<u32>,
 
-    /// Edges on the service map: the top N client -> server pairs (default 60); the
-    /// report says what it left out.
+    /// Edges on the service map: the top N client -> server pairs; the report says what
+    /// it left out.
     #[arg(long, value_name = "N", default_value_t = 60,
           value_parser = clap::value_parser!(u32).range(1..=500))]
     pub map_edges: u32,

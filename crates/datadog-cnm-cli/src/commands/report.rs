@@ -20,7 +20,9 @@ use super::{Global, warn};
 use crate::cli::ReportArgs;
 use crate::exit::Failure;
 use crate::format;
-use crate::report::collect::{self, Facts, Groups, MapMeasures, Rank, SeriesWindows};
+use crate::report::changes;
+use crate::report::collect::{self, Facts, Groups, Rank, SeriesWindows};
+use crate::report::edges::{self, MapMeasures};
 use crate::report::html;
 use crate::report::model::{Part, Report, Table};
 
@@ -519,7 +521,7 @@ fn assemble(
             ));
         }
     }
-    let map = collect::service_map(
+    let map = edges::service_map(
         &connections.now.rows,
         &groups,
         &MapMeasures {
@@ -635,7 +637,7 @@ fn assemble(
             };
             let mut tables = prefixed(
                 "Connections",
-                collect::changes(
+                changes::changes(
                     noun,
                     &conn,
                     &groups,
@@ -646,7 +648,7 @@ fn assemble(
             );
             tables.extend(prefixed(
                 "DNS",
-                collect::changes(
+                changes::changes(
                     dns_noun,
                     &names,
                     &dns_groups,

@@ -7,8 +7,9 @@ use std::time::Duration;
 use datadog_cnm::analysis::{Measure, Order, Trend};
 use datadog_cnm::{Connection, DnsMetrics, DnsRow, Page, Row, Window};
 
-use super::collect::{self, Groups, MapMeasures, Rank, SeriesWindows};
-use super::model::Part;
+use super::collect::{self, Groups, Rank, SeriesWindows};
+use super::edges::{self, MapMeasures};
+use super::model::{Edge, Node, Part, ServiceMap, Table};
 use super::{chart, map};
 
 /// A service name that tries to become markup.
@@ -31,6 +32,60 @@ pub(crate) fn conn(client: &str, server: &str, bytes: i64, retransmits: i64) -> 
         tcp_retransmits: Some(retransmits),
         tcp_timeouts: Some(retransmits / 20),
         ..Connection::default()
+    }
+}
+
+/// Group-by keys from strings.
+pub(crate) fn keys(keys: &[&str]) -> Vec<String> {
+    keys.iter().map(|k| (*k).to_owned()).collect()
+}
+
+/// A row of `client` → `server` with round numbers: a quarter of the bytes from the
+/// client, 1000 client packets.
+pub(crate) fn flat(client: &str, server: &str, bytes: i64, retransmits: i64) -> Connection {
+    Connection {
+        group_bys: [("client_service", client), ("server_service", server)]
+            .into_iter()
+            .collect(),
+        bytes_sent_by_client: Some(bytes / 4),
+        bytes_sent_by_server: Some(bytes - bytes / 4),
+        packets_sent_by_client: Some(1000),
+        tcp_retransmits: Some(retransmits),
+        ..Connection::default()
+    }
+}
+
+/// A map of these nodes and `(client, server, bytes, retransmit ratio)` edges.
+pub(crate) fn service_map_of(
+    nodes: &[&str],
+    edges: &[(usize, usize, f64, Option<f64>)],
+) -> ServiceMap {
+    ServiceMap {
+        nodes: nodes
+            .iter()
+            .map(|n| Node {
+                label: (*n).to_owned(),
+                title: (*n).to_owned(),
+            })
+            .collect(),
+        edges: edges
+            .iter()
+            .map(|&(client, server, bytes, ratio)| Edge {
+                client,
+                server,
+                bytes,
+                retransmit_ratio: ratio,
+                title: format!("{client} → {server}"),
+            })
+            .collect(),
+        summary: String::new(),
+        list: Table {
+            title: String::new(),
+            note: None,
+            head: Vec::new(),
+            rows: Vec::new(),
+            empty: String::new(),
+        },
     }
 }
 
@@ -136,7 +191,7 @@ fn measure<R: Row>(name: &str) -> Measure<R> {
     Measure::parse(name).unwrap_or_else(|e| panic!("{e}"))
 }
 
-fn service_map() -> super::model::ServiceMap {
+fn service_map() -> ServiceMap {
     let groups = Groups::new(&["client_service".to_owned(), "server_service".to_owned()]);
     let measures = MapMeasures {
         rank: measure("total_bytes"),
@@ -145,7 +200,7 @@ fn service_map() -> super::model::ServiceMap {
         retransmits: measure("tcp_retransmits"),
         packets: measure("packets_sent_by_client"),
     };
-    match collect::service_map(&connections(3.25, false), &groups, &measures, 8) {
+    match edges::service_map(&connections(3.25, false), &groups, &measures, 8) {
         Part::Shown(map) => map,
         Part::Missing(why) => panic!("{why}"),
     }
