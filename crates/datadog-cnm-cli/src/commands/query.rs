@@ -96,7 +96,7 @@ struct Plan<R: Row> {
     table: bool,
 }
 
-pub(super) fn measure<R: Row>(name: &str, flag: &str) -> Result<Measure<R>, Failure> {
+fn measure<R: Row>(name: &str, flag: &str) -> Result<Measure<R>, Failure> {
     Measure::parse(name)
         .map_err(|e| Failure::Usage(format!("{flag}: {e} (`ddcnm fields` describes each)")))
 }
@@ -861,7 +861,7 @@ fn warn_about_flags<R: Row>(args: &QueryArgs, plan: &Plan<R>, global: &Global) {
 }
 
 /// `--group-by a, b` means `a` and `b`.
-pub(super) fn trimmed(items: &[String]) -> Vec<String> {
+fn trimmed(items: &[String]) -> Vec<String> {
     items.iter().map(|item| item.trim().to_owned()).collect()
 }
 

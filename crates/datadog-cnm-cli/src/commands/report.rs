@@ -12,10 +12,10 @@ use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
 use datadog_cnm::analysis::{Measure, Order, Trend, compare};
-use datadog_cnm::{Client, Connection, DnsRow, Operation, Page, Query, Row, Window};
+use datadog_cnm::{Client, Connection, DnsRow, Page, Query, Row, Window};
 use futures::StreamExt;
 
-use super::query::{Counts, default_group_by, default_measure, measure, trimmed, wait_notice};
+use super::query::{Counts, wait_notice};
 use super::{Global, warn};
 use crate::cli::ReportArgs;
 use crate::exit::Failure;
@@ -25,6 +25,12 @@ use crate::report::collect::{self, Facts, Groups, Rank, SeriesWindows};
 use crate::report::edges::{self, MapMeasures};
 use crate::report::html;
 use crate::report::model::{Part, Report, Table};
+
+/// Connections are grouped by these unless `--group-by` (as `ddcnm connections`): the
+/// map's two ends.
+const CONNECTIONS_BY: [&str; 2] = ["client_service", "server_service"];
+/// DNS is grouped by these unless `--dns-group-by` (as `ddcnm dns`).
+const DNS_BY: [&str; 1] = ["network.dns_query"];
 
 /// Lines per trend chart.
 const CHART_LINES: usize = 8;
@@ -49,12 +55,22 @@ struct Measures<R> {
 }
 
 impl<R: Row> Measures<R> {
-    fn new(trouble: &str) -> Result<Self, Failure> {
+    fn new(volume: &str, trouble: &str) -> Result<Self, Failure> {
         Ok(Self {
-            volume: measure::<R>(default_measure(R::OPERATION), "the report")?,
+            volume: measure::<R>(volume, "the report")?,
             trouble: measure::<R>(trouble, "the report")?,
         })
     }
+}
+
+/// The metric or derived metric `name` of `R`, or a usage error naming `flag`.
+fn measure<R: Row>(name: &str, flag: &str) -> Result<Measure<R>, Failure> {
+    Measure::parse(name).map_err(|e| Failure::Usage(format!("{flag}: {e}")))
+}
+
+/// `--tags a, b` means `a` and `b`.
+fn trimmed(items: &[String]) -> Vec<String> {
+    items.iter().map(|item| item.trim().to_owned()).collect()
 }
 
 /// Everything the flags ask for, checked before anything is sent.
@@ -126,19 +142,16 @@ fn destination(path: &Path) -> Result<Destination, Failure> {
 
 /// Group-by fields as the API takes them, checked here so that no request is sent when
 /// one of the two endpoints would refuse its fields.
-fn fields(flag: &str, given: &[String], operation: Operation) -> Result<Vec<String>, Failure> {
+fn fields(flag: &str, given: &[String], default: &[&str]) -> Result<Vec<String>, Failure> {
     let fields: Vec<String> = if given.is_empty() {
-        default_group_by(operation)
-            .iter()
-            .map(|g| (*g).to_owned())
-            .collect()
+        default.iter().map(|g| (*g).to_owned()).collect()
     } else {
         trimmed(given)
     };
     if fields.iter().any(String::is_empty) {
         return Err(Failure::Usage(format!(
             "{flag} has an empty field; e.g. {flag} {}",
-            default_group_by(operation).join(",")
+            default.join(",")
         )));
     }
     let max = Query::<Connection>::MAX_GROUP_BY;
@@ -155,16 +168,8 @@ impl Plan {
     fn new(args: &ReportArgs, now: SystemTime) -> Result<Self, Failure> {
         let window = window_of(args, now)?;
         let destination = destination(&args.html)?;
-        let group_by = fields(
-            "--group-by",
-            &args.group_by,
-            Operation::GetAggregatedConnections,
-        )?;
-        let dns_group_by = fields(
-            "--dns-group-by",
-            &args.dns_group_by,
-            Operation::GetAggregatedDns,
-        )?;
+        let group_by = fields("--group-by", &args.group_by, &CONNECTIONS_BY)?;
+        let dns_group_by = fields("--dns-group-by", &args.dns_group_by, &DNS_BY)?;
         if args.query.as_deref().is_some_and(|q| q.trim().is_empty()) {
             return Err(Failure::Usage(
                 "--query is empty; give a search query, e.g. --query 'env:prod'".to_owned(),
@@ -176,6 +181,7 @@ impl Plan {
                 "--tags has an empty tag; e.g. --tags env:prod,client_team:web".to_owned(),
             ));
         }
+        let connections = Measures::new("total_bytes", "tcp_retransmits")?;
         let (rank, order) = match &args.sort_by {
             Some(spec) if spec.delta => {
                 return Err(Failure::Usage(format!(
@@ -192,13 +198,7 @@ impl Plan {
                     Order::Descending
                 },
             ),
-            None => (
-                measure::<Connection>(
-                    default_measure(Operation::GetAggregatedConnections),
-                    "the report",
-                )?,
-                Order::Descending,
-            ),
+            None => (connections.volume, Order::Descending),
         };
         let aligned = !args.no_align
             && (args.align || args.step.is_some_and(|s| s.0 >= Duration::from_secs(60)));
@@ -240,9 +240,9 @@ impl Plan {
             keep_going: args.keep_going,
             deadline: args.deadline.map(|d| d.0),
             destination,
-            connections: Measures::new("tcp_retransmits")?,
+            connections,
             packets: measure::<Connection>("packets_sent_by_client", "the report")?,
-            dns: Measures::new("dns_failures")?,
+            dns: Measures::new("dns_total_requests", "dns_failures")?,
         })
     }
 

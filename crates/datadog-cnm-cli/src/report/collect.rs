@@ -325,11 +325,24 @@ pub fn chart<R: Row>(
         Rank::Peak => s.peak.map_or(0.0, |(_, p)| p),
     };
     candidates.sort_by(|a, b| key(&b.2).total_cmp(&key(&a.2)).then_with(|| a.0.cmp(&b.0)));
+    // How far a group's peak stands above its usual level: the rise times the square of
+    // the factor, so that a quiet pair's storm (8×) outranks a busy pair's daily swing
+    // (1.4×) even when the swing adds more; medians floored at 0.1 % of the chart's
+    // highest peak, so that a trickle's blip does not.
+    let floor = candidates
+        .iter()
+        .filter_map(|c| c.2.peak)
+        .map(|(_, p)| p)
+        .fold(0.0, f64::max)
+        / 1000.0;
     let rise = |s: &Shape| match (s.peak, s.median) {
-        (Some((_, p)), Some(m)) => p - m,
+        (Some((_, p)), Some(m)) if p > m && floor > 0.0 => {
+            let factor = p / m.max(floor);
+            (p - m) * factor * factor
+        }
         _ => 0.0,
     };
-    // The group that rose most above its own median, if any did.
+    // The group whose peak stands furthest above its median, if any rose.
     let riser = candidates
         .iter()
         .enumerate()
@@ -519,7 +532,7 @@ pub fn span(duration: Duration) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::report::tests::{flat, keys};
+    use crate::report::tests::{flat, keys, page};
     use datadog_cnm::{Connection, Page};
 
     #[test]
@@ -547,6 +560,41 @@ mod tests {
 
     fn hour(n: i64) -> Window {
         Window::from_unix(n * 3600, (n + 1) * 3600).unwrap()
+    }
+
+    #[test]
+    fn a_storm_in_a_quiet_pair_outranks_a_busy_pair_s_daily_swing() {
+        let measure = Measure::<Connection>::parse("tcp_retransmits").unwrap();
+        let mut trend = Trend::new(measure).per_second(true);
+        let windows: Vec<Window> = (0..3).map(hour).collect();
+        // busy: 10,000/s rising to 14,000/s (+4,000); steady: 5,000/s; quiet: 100/s, then
+        // a storm at 800/s (+700); a trickle: 1/s, then 20/s.
+        for (i, w) in windows.iter().enumerate() {
+            let per_hour = |n: i64| n * 3600;
+            let rows = vec![
+                flat(
+                    "busy",
+                    "db",
+                    0,
+                    per_hour(if i == 2 { 14_000 } else { 10_000 }),
+                ),
+                flat("steady", "db", 0, per_hour(5_000)),
+                flat("quiet", "db", 0, per_hour(if i == 1 { 800 } else { 100 })),
+                flat("trickle", "db", 0, per_hour(if i == 1 { 20 } else { 1 })),
+            ];
+            trend.push(*w, &page(rows, *w), false);
+        }
+        let groups = Groups::new(&keys(&["client_service", "server_service"]));
+        let series = SeriesWindows {
+            all: &windows,
+            step: Duration::from_secs(3600),
+            failed: &[],
+        };
+        let chart = chart("retransmits", &trend, series, &groups, Rank::Peak, 2);
+        let labels: Vec<&str> = chart.lines.iter().map(|l| l.label.as_str()).collect();
+        assert_eq!(labels, ["busy → db", "quiet → db"]);
+        let highlight = chart.highlight.unwrap_or_default();
+        assert!(highlight.contains("quiet → db, 800/s"), "{highlight}");
     }
 
     #[test]
