@@ -143,7 +143,9 @@ pub fn svg(chart: &Chart) -> String {
             num(TOP),
             num((x1 - x0).max(0.5)),
             num(plot_height),
-            num((x0 + x1) / 2.0),
+            // Centred over the band, but never past the plot's ends (a sliver of a
+            // window at the edge would cut its word).
+            num(((x0 + x1) / 2.0).clamp(LEFT + 18.0, WIDTH - RIGHT - 18.0)),
             num(TOP - 4.0),
         );
     }

@@ -9,13 +9,15 @@ use super::model::ServiceMap;
 use super::svg::{clipped, escape, num, text_width};
 use crate::format;
 
-/// Colours of TCP retransmit ratios: up to each bound (exclusive), this colour.
+/// Colours of TCP retransmit ratios: up to each bound (exclusive), this colour. The
+/// bins are fixed, so colours compare between reports, and logarithmic, since healthy
+/// links retransmit well under 0.1 % of their packets and 1 % is already bad.
 pub const RATIO_BINS: [(f64, &str, &str); 5] = [
-    (0.005, "#3b6fb6", "< 0.5 %"),
-    (0.01, "#4e9f91", "0.5–1 %"),
-    (0.02, "#d6a21e", "1–2 %"),
-    (0.05, "#e0661f", "2–5 %"),
-    (f64::INFINITY, "#c41d3b", "≥ 5 %"),
+    (0.0001, "#3b6fb6", "< 0.01 %"),
+    (0.0005, "#4e9f91", "0.01–0.05 %"),
+    (0.002, "#d6a21e", "0.05–0.2 %"),
+    (0.01, "#e0661f", "0.2–1 %"),
+    (f64::INFINITY, "#c41d3b", "≥ 1 %"),
 ];
 
 /// The colour of an edge without a retransmit ratio (no packets were counted).
@@ -234,8 +236,9 @@ mod tests {
     #[test]
     fn ratios_pick_their_bin() {
         assert_eq!(ratio_colour(Some(0.0)), "#3b6fb6");
-        assert_eq!(ratio_colour(Some(0.005)), "#4e9f91");
-        assert_eq!(ratio_colour(Some(0.015)), "#d6a21e");
+        assert_eq!(ratio_colour(Some(0.0001)), "#4e9f91");
+        assert_eq!(ratio_colour(Some(0.0015)), "#d6a21e");
+        assert_eq!(ratio_colour(Some(0.006)), "#e0661f");
         assert_eq!(ratio_colour(Some(0.5)), "#c41d3b");
         assert_eq!(ratio_colour(Some(f64::NAN)), UNKNOWN_COLOUR);
         assert_eq!(ratio_colour(None), UNKNOWN_COLOUR);
