@@ -47,6 +47,7 @@ th,td{padding:3px 8px;border-bottom:1px solid var(--line);text-align:left;vertic
 td{white-space:nowrap}
 th{font-weight:600;white-space:nowrap}
 .n{text-align:right;font-variant-numeric:tabular-nums;white-space:nowrap}
+code{font-family:ui-monospace,Menlo,Consolas,monospace;font-size:.92em;white-space:nowrap}
 .unit{display:block;font-weight:400;font-size:11px;color:var(--muted)}
 .up{color:#b35900}.down{color:#0a6ebd}.new{color:#1a7f37}.gone{color:#cf222e;text-decoration:line-through}
 footer{padding:12px 24px;color:var(--muted);font-size:12px;border-top:1px solid var(--line)}
@@ -70,13 +71,13 @@ pub fn render(report: &Report) -> String {
     }
     html.push_str("</dl>\n</header>\n<main>\n");
     for note in &report.notes {
-        let _ = writeln!(html, "<p class=\"warn\">{}</p>", escape(note));
+        let _ = writeln!(html, "<p class=\"warn\">{}</p>", prose(note));
     }
     html.push_str("<section id=\"map\">\n<h2>Service map</h2>\n");
     match &report.map {
         Part::Shown(service_map) => map_section(&mut html, service_map),
         Part::Missing(why) => {
-            let _ = writeln!(html, "<p class=\"note\">{}</p>", escape(why));
+            let _ = writeln!(html, "<p class=\"note\">{}</p>", prose(why));
         }
     }
     html.push_str("</section>\n<section id=\"trends\">\n<h2>Trends</h2>\n");
@@ -93,7 +94,7 @@ pub fn render(report: &Report) -> String {
             html.push_str("</div>\n");
         }
         Part::Missing(why) => {
-            let _ = writeln!(html, "<p class=\"note\">{}</p>", escape(why));
+            let _ = writeln!(html, "<p class=\"note\">{}</p>", prose(why));
         }
     }
     html.push_str(
@@ -122,13 +123,38 @@ pub fn render(report: &Report) -> String {
     html
 }
 
+/// A sentence of ours, escaped, with the flags it names (`--map-edges N`, `--step`) in
+/// `<code>`, so that a line never breaks inside one.
+fn prose(text: &str) -> String {
+    let escaped = escape(text);
+    let mut out = String::with_capacity(escaped.len() + 32);
+    let mut rest = escaped.as_str();
+    while let Some(at) = rest.find("--") {
+        let (before, flag) = rest.split_at(at);
+        let name_end = flag[2..]
+            .find(|c: char| !(c.is_ascii_lowercase() || c == '-'))
+            .map_or(flag.len(), |i| i + 2);
+        out.push_str(before);
+        if name_end > 2 {
+            out.push_str("<code>");
+            out.push_str(&flag[..name_end]);
+            out.push_str("</code>");
+        } else {
+            out.push_str("--");
+        }
+        rest = &flag[name_end.max(2)..];
+    }
+    out.push_str(rest);
+    out
+}
+
 fn map_section(html: &mut String, service_map: &ServiceMap) {
     let _ = writeln!(
         html,
         "<p class=\"note\">{} Nodes are group-by values, edges run from client to server \
          (an arrow at the start: drawn against the flow to break a cycle). Hover a node or \
          an edge for its numbers.</p>",
-        escape(&service_map.summary)
+        prose(&service_map.summary)
     );
     html.push_str(&map::legend(service_map));
     html.push_str("\n<div class=\"map\">\n<figure>");
@@ -143,7 +169,7 @@ fn chart_figure(html: &mut String, c: &Chart) {
         html,
         "<figure class=\"chart\">\n<figcaption><h3>{}</h3><p class=\"note\">{}</p>",
         escape(&c.title),
-        escape(&c.subtitle)
+        prose(&c.subtitle)
     );
     if let Some(highlight) = &c.highlight {
         let _ = write!(html, "<p class=\"highlight\">{}</p>", escape(highlight));
@@ -169,7 +195,7 @@ fn table(html: &mut String, t: &Table, heading: bool) {
         let _ = write!(html, "<h3>{}</h3>", escape(&t.title));
     }
     if let Some(note) = &t.note {
-        let _ = write!(html, "<p class=\"note\">{}</p>", escape(note));
+        let _ = write!(html, "<p class=\"note\">{}</p>", prose(note));
     }
     if t.rows.is_empty() {
         let _ = writeln!(html, "<p>{}</p>", escape(&t.empty));
@@ -225,4 +251,18 @@ fn td(html: &mut String, cell: &Cell, numeric: bool) {
     }
     html.push_str(&escape(&cell.text));
     html.push_str("</td>");
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn flags_in_prose_do_not_break() {
+        assert_eq!(
+            prose("use --map-edges N or --step 1h; -- alone <b>"),
+            "use <code>--map-edges</code> N or <code>--step</code> 1h; -- alone &lt;b&gt;"
+        );
+        assert_eq!(prose("--x"), "<code>--x</code>");
+    }
 }

@@ -95,7 +95,7 @@ fn the_report_is_written_to_its_file() {
     assert_self_contained(&html);
     assert_eq!(html.matches("class=\"edge\"").count(), 5);
     assert!(
-        html.contains("Trend charts need --step"),
+        html.contains("Trend charts need <code>--step</code>"),
         "without --step the report says how to get charts"
     );
 }
