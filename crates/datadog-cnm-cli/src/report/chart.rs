@@ -29,6 +29,21 @@ const LEFT: f64 = 78.0;
 const RIGHT: f64 = 12.0;
 const TOP: f64 = 16.0;
 const BOTTOM: f64 = 26.0;
+/// Intervals between time labels, in seconds: the first that keeps them few enough.
+const ROUND_TIMES: [i64; 12] = [
+    60,
+    300,
+    900,
+    1800,
+    3600,
+    7200,
+    3 * 3600,
+    6 * 3600,
+    12 * 3600,
+    86_400,
+    2 * 86_400,
+    7 * 86_400,
+];
 /// Beyond this many windows, points carry no marker (the lines still do).
 const MAX_MARKERS: usize = 60;
 
@@ -175,6 +190,13 @@ pub fn svg(chart: &Chart) -> String {
         .map(|w| w.from)
         .chain([last.to])
         .collect();
+    // Label round times (on the hour, every 3 hours, at midnight, …) when the windows
+    // fall on them (aligned series); otherwise every `stride`-th boundary.
+    let every = ROUND_TIMES
+        .into_iter()
+        .find(|&s| s * most as i64 >= end - start)
+        .unwrap_or(7 * 86_400);
+    let round = boundaries.iter().filter(|t| *t % every == 0).count() >= 2;
     let stride = boundaries.len().div_ceil(most).max(1);
     let base = TOP + plot_height;
     let _ = writeln!(
@@ -196,7 +218,12 @@ pub fn svg(chart: &Chart) -> String {
         }
         let on_grid = if first.partial { i - 1 } else { i };
         let x = x_of(*t as f64);
-        if on_grid % stride != 0 || x - last_x < room {
+        let wanted = if round {
+            t % every == 0
+        } else {
+            on_grid % stride == 0
+        };
+        if !wanted || x - last_x < room {
             continue;
         }
         last_x = x;
@@ -325,6 +352,49 @@ mod tests {
         assert_eq!(rate(Unit::Count, 50.0), "50/s");
         assert_eq!(rate(Unit::Bytes, 0.0), "0 B/s");
         assert_eq!(rate(Unit::Ratio, 0.05), "5 %");
+    }
+
+    #[test]
+    fn time_labels_fall_on_round_times() {
+        use crate::report::model::{Chart, ChartWindow, Line};
+        // 12 hours in aligned quarter hours from 15:07: partial windows at both ends.
+        let (start, end) = (15 * 3600 + 420, 27 * 3600 + 420);
+        let mut windows = Vec::new();
+        let mut from = start;
+        while from < end {
+            let to = ((from / 900 + 1) * 900).min(end);
+            windows.push(ChartWindow {
+                from,
+                to,
+                partial: to - from < 900,
+                failed: false,
+                truncated: false,
+            });
+            from = to;
+        }
+        let chart = Chart {
+            title: "t".to_owned(),
+            subtitle: String::new(),
+            highlight: None,
+            unit: Unit::Count,
+            lines: vec![Line {
+                label: "a".to_owned(),
+                values: vec![Some(1.0); windows.len()],
+                summary: String::new(),
+            }],
+            windows,
+        };
+        let svg = svg(&chart);
+        let labels: Vec<&str> = svg
+            .split("text-anchor=\"middle\">")
+            .skip(1)
+            .filter_map(|s| s.split('<').next())
+            .filter(|s| s.contains(':'))
+            .collect();
+        assert_eq!(
+            labels,
+            ["16:00", "18:00", "20:00", "22:00", "00:00", "02:00"]
+        );
     }
 
     #[test]
