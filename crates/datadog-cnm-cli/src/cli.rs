@@ -1,6 +1,7 @@
 //! The command line: global flags, commands and their flags.
 
 use std::net::SocketAddr;
+use std::path::PathBuf;
 use std::str::FromStr;
 use std::time::Duration;
 
@@ -171,6 +172,10 @@ pub enum Command {
     MockServer(MockServerArgs),
     /// Run sample connections and DNS queries against the bundled mock (offline, no keys).
     Demo,
+    /// Write one self-contained HTML report: a service map, trend charts, top tables and,
+    /// with --compare, what changed.
+    #[command(after_help = REPORT_AFTER_HELP)]
+    Report(ReportArgs),
     /// Print a shell completion script: bash, zsh, fish, elvish or powershell.
     #[command(after_help = COMPLETIONS_AFTER_HELP)]
     Completions(CompletionsArgs),
@@ -302,6 +307,116 @@ pub struct QueryArgs {
 
     /// With --step: fetch every window even when some fail; the failed ones are named on
     /// stderr and the exit code is 7 (partial).
+    #[arg(long, requires = "step")]
+    pub keep_going: bool,
+
+    /// The whole command's time budget, e.g. 10m: waits for the rate limit and retries
+    /// stop at it (default: 2 minutes per request).
+    #[arg(long, value_name = "DUR")]
+    pub deadline: Option<Dur>,
+}
+
+const REPORT_AFTER_HELP: &str = "\
+The report queries connections grouped by --group-by (default client_service,server_service)
+and DNS grouped by --dns-group-by (default network.dns_query), over the whole window and,
+with --step, window by window; --tags and --query apply to both. T and DUR read as for
+queries; without --from/--to/--last, the last 15 minutes. It is one HTML file that loads
+nothing: open it in any browser, offline. --output does not apply.
+
+The service map needs a client-side and a server-side key (client_*, server_*): its nodes
+are their values, its edges client -> server, width by bytes, colour by TCP retransmit
+ratio. Trend charts are per second, so partial windows (shaded) compare with full ones.
+
+Example:
+  ddcnm report --html report.html --last 6h --step 1h --compare 1d";
+
+/// Flags of `report`.
+#[derive(Debug, Args)]
+pub struct ReportArgs {
+    /// Write the report to this file (`-`: to stdout).
+    #[arg(long, value_name = "FILE")]
+    pub html: PathBuf,
+
+    /// Start of the window (T).
+    #[arg(
+        long,
+        value_name = "T",
+        conflicts_with = "last",
+        allow_hyphen_values = true
+    )]
+    pub from: Option<TimeSpec>,
+
+    /// End of the window (T), default now.
+    #[arg(long, value_name = "T", allow_hyphen_values = true)]
+    pub to: Option<TimeSpec>,
+
+    /// The window is this long, ending at --to (or now), e.g. 6h.
+    #[arg(long, value_name = "DUR")]
+    pub last: Option<Dur>,
+
+    /// Group connections by these fields (comma-separated, at most 10); the map's nodes
+    /// are the client_* and server_* values. Default client_service,server_service.
+    #[arg(long, value_name = "a,b", value_delimiter = ',')]
+    pub group_by: Vec<String>,
+
+    /// Group DNS traffic by these fields (default network.dns_query).
+    #[arg(long, value_name = "a,b", value_delimiter = ',')]
+    pub dns_group_by: Vec<String>,
+
+    /// Only traffic with all these tags (comma-separated), e.g. env:prod.
+    #[arg(long, value_name = "t1,t2", value_delimiter = ',')]
+    pub tags: Vec<String>,
+
+    /// Search query (AND/OR/NOT, wildcards); takes precedence over --tags.
+    #[arg(long, value_name = "Q")]
+    pub query: Option<String>,
+
+    /// Rows per request, 1 to 7500 (default 7500, so that rankings cover every group).
+    #[arg(long, value_name = "N",
+          value_parser = clap::value_parser!(u32).range(1..=i64::from(ConnectionsQuery::MAX_LIMIT)))]
+    pub limit: Option<u32>,
+
+    /// Trend charts: split the window into windows of this length, e.g. 1h.
+    #[arg(long, value_name = "DUR")]
+    pub step: Option<Dur>,
+
+    /// With --step: windows fetched at once (default 4, at most 64).
+    #[arg(long, value_name = "N", requires = "step",
+          value_parser = clap::value_parser!(u32).range(1..=64))]
+    pub concurrency: Option<u32>,
+
+    /// With --step: align windows on the clock (the default for steps of a minute or
+    /// more); the first and last windows may then be partial.
+    #[arg(long, requires = "step", overrides_with = "no_align")]
+    pub align: bool,
+
+    /// With --step: start windows at the window's start instead of on the clock.
+    #[arg(long, requires = "step")]
+    pub no_align: bool,
+
+    /// Rank the map's edges and the first connections table by this metric (or derived
+    /// metric), largest first; `:asc` for smallest first. Default total_bytes.
+    #[arg(long, value_name = "M[:asc]")]
+    pub sort_by: Option<SortSpec>,
+
+    /// Rows of each top table (default 10).
+    #[arg(long, value_name = "N",
+          value_parser = clap::value_parser!(u32).range(1..=1000))]
+    pub top: Option<u32>,
+
+    /// Edges on the service map: the top N client -> server pairs; the report says what
+    /// it left out.
+    #[arg(long, value_name = "N", default_value_t = 60,
+          value_parser = clap::value_parser!(u32).range(1..=500))]
+    pub map_edges: u32,
+
+    /// Also query the same window DUR earlier (e.g. 1d, 1w): a "what changed" section
+    /// with new and gone groups and the largest changes.
+    #[arg(long, value_name = "DUR")]
+    pub compare: Option<Dur>,
+
+    /// With --step: write the report even when some windows fail; they are marked in the
+    /// charts and named on stderr, and the exit code is 7 (partial).
     #[arg(long, requires = "step")]
     pub keep_going: bool,
 

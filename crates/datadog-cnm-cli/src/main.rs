@@ -9,6 +9,7 @@ mod config;
 mod exit;
 mod format;
 mod output;
+mod report;
 mod settings;
 mod time;
 mod view;

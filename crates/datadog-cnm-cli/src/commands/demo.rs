@@ -172,6 +172,8 @@ async fn sections<W: Write>(
         out,
         "\nNext:\n  \
          ddcnm mock-server                     serve this data on loopback (prints its URL)\n  \
+         ddcnm --base-url URL report --html incident.html --last 12h --step 15m --compare 1d\n  \
+         \u{20}                                     the incident as one HTML page: map, charts, changes\n  \
          ddcnm connections --help              every flag, with examples\n  \
          DD_API_KEY=… DD_APP_KEY=… DD_SITE=datadoghq.eu ddcnm connections --last 1h"
     )?;

@@ -7,6 +7,7 @@ mod mock_server;
 mod profiles;
 mod query;
 mod shell;
+mod report;
 mod sites;
 
 use std::io::{self, Write};
@@ -53,6 +54,7 @@ pub async fn run(cli: Cli, settings: Settings) -> Result<(), Failure> {
         Command::Demo => demo::run(&settings, &mut out.results, now).await,
         Command::Completions(args) => shell::completions(args.shell, &mut out.results),
         Command::Man => shell::man(&mut out.results),
+        Command::Report(args) => report::run(&args, &settings, &mut out.results, now).await,
     };
     // Results already printed stay printed even when a later step fails.
     let flushed = out.results.flush().map_err(Failure::from);

@@ -11,5 +11,6 @@ mod analysis;
 mod demo;
 mod exit_codes;
 mod output;
+mod report;
 mod settings;
 mod support;

@@ -409,6 +409,7 @@ fn every_subcommand_has_help_with_examples() {
         "sites",
         "mock-server",
         "demo",
+        "report",
         "completions",
         "man",
     ] {

@@ -392,7 +392,7 @@ fn say(bar: &Option<ProgressBar>, line: &str) {
 
 /// Windows finished and in all, and the progress bar, for the rate-limit notice.
 #[derive(Debug, Default)]
-struct Counts {
+pub(super) struct Counts {
     done: AtomicUsize,
     total: AtomicUsize,
     bar: Mutex<Option<ProgressBar>>,
@@ -400,7 +400,7 @@ struct Counts {
 
 /// The client's rate-limit hook: a one-line notice on stderr when a wait is long enough
 /// to look like a hang (once per wait, not per request), unless `--quiet`.
-fn wait_notice(settings: &Settings, counts: Arc<Counts>) -> Option<WaitNotice> {
+pub(super) fn wait_notice(settings: &Settings, counts: Arc<Counts>) -> Option<WaitNotice> {
     if !settings.chatty() {
         return None;
     }
