@@ -327,8 +327,11 @@ The service map needs a client-side and a server-side key (client_*, server_*): 
 are their values, its edges client -> server, width by bytes, colour by TCP retransmit
 ratio. Trend charts are per second, so partial windows (shaded) compare with full ones.
 
-Example:
-  ddcnm report --html report.html --last 6h --step 1h --compare 1d";
+Examples:
+  ddcnm report --html report.html --last 6h --step 1h --compare 1d
+  ddcnm report --html incident.html --last 12h --step 15m --compare 1d --map-edges 40
+  ddcnm report --html teams.html --last 1d --step 1h --group-by client_team,server_team
+  ddcnm --profile prod report --html - --last 1h > prod.html";
 
 /// Flags of `report`.
 #[derive(Debug, Args)]
