@@ -282,7 +282,7 @@ async fn series<'a, R: Row, W: Write + 'a>(
     let mut receivers: Vec<Option<mpsc::Receiver<Item<R>>>> = runs
         .iter()
         .map(|run| {
-            let (sender, receiver) = mpsc::channel::<Item<R>>(4);
+            let (sender, receiver) = mpsc::channel::<Item<R>>(1);
             let mut series = run
                 .query
                 .clone()
