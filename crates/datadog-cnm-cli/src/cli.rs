@@ -1,6 +1,7 @@
 //! The command line: global flags, commands and their flags.
 
 use std::net::SocketAddr;
+use std::path::PathBuf;
 use std::str::FromStr;
 use std::time::Duration;
 
@@ -19,10 +20,28 @@ Examples:
   DD_SITE=datadoghq.eu ddcnm connections --last 1h --group-by client_service,server_service
   ddcnm dns --last 30m --group-by network.dns_query --query 'client_env:prod' --limit 20
   ddcnm connections --last 6h --step 1h --group-by client_team --output csv > hourly.csv
+  ddcnm export connections --from 2026-11-01T00:00:00Z --to 2026-12-01T00:00:00Z --step 1h --dir cnm
   ddcnm mock-server --addr 127.0.0.1:8126       # then: DD_CNM_BASE_URL=http://127.0.0.1:8126
 
 Exit codes: 0 ok, 2 invalid usage or input (nothing sent), 3 authentication or permission
-(401/403), 4 rate limited after retries, 5 other API error, 6 network or timeout, 1 other.";
+(401/403), 4 rate limited after retries, 5 other API error, 6 network or timeout, 7 partial
+(--keep-going: some windows failed), 1 other.";
+
+const EXPORT_AFTER_HELP: &str = "\
+Writes one Parquet file per window (Snappy), in hive partitions:
+  DIR/connections/date=2026-11-30/20261130T060000Z_20261130T070000Z.parquet
+with the columns window_start, window_end (UTC), site, one per group-by field (`.` becomes
+`_`; N/A is null; several values joined by `,`), one int64 per metric (API names, `.` becomes
+`_`), extra_metrics (metrics this version does not know) and truncated.
+
+DIR/<kind>/_manifest.json records the query. Running the same command again resumes: windows
+already written are skipped, unfinished files of an interrupted run are removed and fetched
+again. A different query into the same directory is refused (exit 2). Times relative to now
+(--last, -2h) change between runs: give absolute --from/--to to resume.
+
+Read it with DuckDB:
+  SELECT client_service, sum(bytes_sent_by_client)
+  FROM read_parquet('DIR/connections/**/*.parquet', hive_partitioning = true) GROUP BY 1;";
 
 const QUERY_AFTER_HELP: &str = "\
 T is `now`, an RFC 3339 time (2026-11-26T06:00:00Z), Unix seconds, or how long ago
@@ -56,6 +75,10 @@ pub struct Cli {
           help_heading = GLOBAL)]
     pub output: OutputFormat,
 
+    /// Write the results to FILE instead of stdout (created or replaced).
+    #[arg(long, global = true, value_name = "FILE", help_heading = GLOBAL)]
+    pub out: Option<PathBuf>,
+
     /// Timeout of each attempt, e.g. 30s.
     #[arg(long, global = true, value_name = "DUR", help_heading = GLOBAL)]
     pub timeout: Option<Dur>,
@@ -87,6 +110,9 @@ pub enum Command {
     /// Aggregated DNS traffic: requests, failures, NXDOMAIN, latency, … per group.
     #[command(after_help = QUERY_AFTER_HELP)]
     Dns(QueryArgs),
+    /// Write a series to Parquet files, one per window, in hive partitions; resumable.
+    #[command(subcommand)]
+    Export(ExportEndpoint),
     /// List the Datadog sites and their API URLs.
     Sites,
     /// Serve the bundled mock of the CNM API on loopback until Ctrl-C; prints its URL first.
@@ -203,6 +229,30 @@ pub struct QueryArgs {
     pub deadline: Option<Dur>,
 }
 
+/// What `export` writes.
+#[derive(Debug, Subcommand)]
+pub enum ExportEndpoint {
+    /// Aggregated TCP connections, to DIR/connections/.
+    #[command(after_help = EXPORT_AFTER_HELP)]
+    Connections(ExportArgs),
+    /// Aggregated DNS traffic, to DIR/dns/.
+    #[command(after_help = EXPORT_AFTER_HELP)]
+    Dns(ExportArgs),
+}
+
+/// Flags of `export connections` and `export dns`: the query's, and where to write.
+#[derive(Debug, Args)]
+pub struct ExportArgs {
+    /// The dataset's directory (created if needed); files go under DIR/connections/ or
+    /// DIR/dns/.
+    #[arg(long, value_name = "DIR")]
+    pub dir: PathBuf,
+
+    /// The query, as for `connections` and `dns`; --step is required.
+    #[command(flatten)]
+    pub query: QueryArgs,
+}
+
 /// `--sort-by [delta:]METRIC[:asc]`.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct SortSpec {
@@ -282,13 +332,22 @@ pub enum OutputFormat {
     Ndjson,
     /// A header of group-by keys then metrics, one line per row.
     Csv,
+    /// One Parquet file (the schema of `export`), to --out FILE or a redirected stdout.
+    Parquet,
 }
 
 // By hand rather than derived, so that `--help` lists the names on one line instead of
 // a paragraph per format.
 impl ValueEnum for OutputFormat {
     fn value_variants<'a>() -> &'a [Self] {
-        &[Self::Table, Self::Wide, Self::Json, Self::Ndjson, Self::Csv]
+        &[
+            Self::Table,
+            Self::Wide,
+            Self::Json,
+            Self::Ndjson,
+            Self::Csv,
+            Self::Parquet,
+        ]
     }
 
     fn to_possible_value(&self) -> Option<PossibleValue> {
@@ -298,6 +357,7 @@ impl ValueEnum for OutputFormat {
             Self::Json => "json",
             Self::Ndjson => "ndjson",
             Self::Csv => "csv",
+            Self::Parquet => "parquet",
         }))
     }
 }

@@ -3,7 +3,7 @@
 //! 0 ok · 2 invalid usage or input (no request sent) · 3 authentication or permission
 //! (401/403) · 4 rate limited after retries · 5 other API error · 6 network, timeout or
 //! time budget (`--deadline`) ·
-//! 7 partial (`--keep-going`: some windows failed, the others were printed) · 1 anything
+//! 7 partial (`--keep-going`: some windows failed, the others were written) · 1 anything
 //! else.
 
 use std::fmt::Write as _;
@@ -26,7 +26,7 @@ pub const RATE_LIMITED: u8 = 4;
 pub const API: u8 = 5;
 /// The network failed or a request timed out.
 pub const NETWORK: u8 = 6;
-/// Some windows of a `--keep-going` series failed; the others were printed.
+/// Some windows of a `--keep-going` series failed; the others were written.
 pub const PARTIAL: u8 = 7;
 
 /// Why a command failed.
@@ -41,7 +41,7 @@ pub enum Failure {
     /// Anything else, as one sentence.
     Other(String),
     /// Some windows of a `--keep-going` series failed (each was named on stderr as it
-    /// failed); the others were printed.
+    /// failed); the others were written.
     Partial {
         /// Windows that failed.
         failed: usize,
@@ -114,7 +114,7 @@ impl Failure {
             } => {
                 let mut text = format!(
                     "error: {failed} of {total} window{} failed (named above); the others \
-                     were printed\n",
+                     were written\n",
                     if *total == 1 { "" } else { "s" }
                 );
                 if let Some(hint) = first.as_ref().and_then(|e| hint(e, context)) {

@@ -167,6 +167,7 @@ mod tests {
             site: None,
             base_url: None,
             output: OutputFormat::Table,
+            out: None,
             timeout: None,
             max_attempts: None,
             quiet: false,

@@ -1,18 +1,20 @@
 //! The commands, and what they share: global settings and the client built from them.
 
 mod demo;
+mod export;
 mod mock_server;
 mod query;
 mod sites;
 
 use std::io::{self, IsTerminal, Write};
+use std::path::PathBuf;
 use std::time::{Duration, SystemTime};
 
 use datadog_cnm::{Client, RetryPolicy, Site};
 
-use crate::cli::{Cli, Command, OutputFormat};
+use crate::cli::{Cli, Command, ExportEndpoint, OutputFormat};
 use crate::exit::{Context, Failure};
-use crate::output::Out;
+use crate::output::{Out, OutFile};
 use crate::view::table::Width;
 
 /// What a command does when the client waits for the rate limit.
@@ -27,6 +29,8 @@ pub struct Global {
     pub base_url: Option<String>,
     /// `--output`.
     pub output: OutputFormat,
+    /// `--out FILE`: results go there instead of stdout.
+    pub out: Option<PathBuf>,
     /// `--timeout`.
     pub timeout: Option<Duration>,
     /// `--max-attempts`.
@@ -50,6 +54,7 @@ impl Global {
                 .filter(|url| !url.is_empty())
                 .map(str::to_owned),
             output: cli.output,
+            out: cli.out.clone(),
             timeout: cli.timeout.map(|t| t.0),
             max_attempts: cli.max_attempts,
             quiet: cli.quiet,
@@ -154,11 +159,16 @@ impl Global {
     }
 }
 
-/// Run the command of `cli`, printing results to stdout.
+/// Run the command of `cli`, printing results to stdout (or `--out FILE`).
 pub async fn run(cli: Cli) -> Result<(), Failure> {
     let global = Global::from_cli(&cli);
+    binary_output(&cli.command, &global, io::stdout().is_terminal())?;
+    let results: Box<dyn Write + Send> = match &global.out {
+        Some(path) => Box::new(OutFile::new(path.clone())),
+        None => Box::new(io::stdout()),
+    };
     let mut out = Out {
-        results: io::BufWriter::new(io::stdout()),
+        results: io::BufWriter::new(results),
         format: global.output,
     };
     let env = |name: &str| std::env::var(name).ok();
@@ -185,6 +195,19 @@ pub async fn run(cli: Cli) -> Result<(), Failure> {
             )
             .await
         }
+        Command::Export(ExportEndpoint::Connections(args)) => {
+            export::run(
+                query::Endpoint::Connections,
+                &args,
+                &global,
+                env,
+                SystemTime::now(),
+            )
+            .await
+        }
+        Command::Export(ExportEndpoint::Dns(args)) => {
+            export::run(query::Endpoint::Dns, &args, &global, env, SystemTime::now()).await
+        }
         Command::Sites => sites::run(&mut out).map_err(Failure::from),
         Command::MockServer(args) => mock_server::run(&args, &global, &mut out.results).await,
         Command::Demo => demo::run(&global, &mut out.results, SystemTime::now(), env).await,
@@ -194,9 +217,76 @@ pub async fn run(cli: Cli) -> Result<(), Failure> {
     result.and(flushed)
 }
 
+/// Refuse `-o parquet` where it cannot go: to a terminal (binary data; `--out FILE` or a
+/// redirection instead), or for a command whose results are not query rows.
+fn binary_output(
+    command: &Command,
+    global: &Global,
+    stdout_is_terminal: bool,
+) -> Result<(), Failure> {
+    if global.output != OutputFormat::Parquet {
+        return Ok(());
+    }
+    if !matches!(command, Command::Connections(_) | Command::Dns(_)) {
+        return Err(Failure::Usage(
+            "-o parquet is for `connections` and `dns` (`export` always writes Parquet); \
+             choose -o table, json, ndjson or csv here"
+                .to_owned(),
+        ));
+    }
+    if global.out.is_none() && stdout_is_terminal {
+        return Err(Failure::Usage(
+            "-o parquet writes a binary file: give it --out FILE, or redirect stdout \
+             (> rows.parquet)"
+                .to_owned(),
+        ));
+    }
+    Ok(())
+}
+
 /// Print a warning on stderr unless `--quiet`.
 pub fn warn(global: &Global, message: &str) {
     if global.chatty() {
         eprintln!("warning: {message}");
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::Parser;
+
+    fn global(cli: &Cli) -> Global {
+        Global::from_cli(cli)
+    }
+
+    #[test]
+    fn parquet_is_refused_on_a_terminal_and_for_commands_without_rows() {
+        let parse = |args: &[&str]| Cli::try_parse_from(args).unwrap();
+        let check = |cli: &Cli, terminal: bool| binary_output(&cli.command, &global(cli), terminal);
+        let to_stdout = parse(&["ddcnm", "dns", "-o", "parquet"]);
+        assert!(
+            check(&to_stdout, false).is_ok(),
+            "a pipe or a file takes it"
+        );
+        match check(&to_stdout, true) {
+            Err(Failure::Usage(message)) => {
+                assert!(message.contains("--out FILE"), "{message}");
+            }
+            other => panic!("a terminal was not refused: {other:?}"),
+        }
+        let to_file = parse(&[
+            "ddcnm",
+            "connections",
+            "-o",
+            "parquet",
+            "--out",
+            "x.parquet",
+        ]);
+        assert!(check(&to_file, true).is_ok(), "--out FILE takes it");
+        let sites = parse(&["ddcnm", "sites", "-o", "parquet"]);
+        assert!(matches!(check(&sites, false), Err(Failure::Usage(_))));
+        let table = parse(&["ddcnm", "connections"]);
+        assert!(check(&table, true).is_ok());
     }
 }

@@ -21,6 +21,7 @@ use crate::cli::{OutputFormat, QueryArgs};
 use crate::exit::Failure;
 use crate::view::csv::Csv;
 use crate::view::json::Json;
+use crate::view::parquet::{ParquetOut, refuse_flags};
 use crate::view::table::{Heading, Table, TrendLine, TrendView, Width};
 use crate::view::{Block, Column, Columns, Record, Sink, truncation_note, value_of};
 
@@ -75,11 +76,11 @@ struct Ranking<R: Row> {
 }
 
 /// Everything the flags ask for, checked before anything is read or sent.
-struct Plan<R: Row> {
-    window: Window,
-    step: Option<Duration>,
-    aligned: bool,
-    group_by: Vec<String>,
+pub(super) struct Plan<R: Row> {
+    pub(super) window: Window,
+    pub(super) step: Option<Duration>,
+    pub(super) aligned: bool,
+    pub(super) group_by: Vec<String>,
     ranking: Option<Ranking<R>>,
     compare: Option<Duration>,
     /// The trend table's measure (a series printed as a table).
@@ -87,11 +88,11 @@ struct Plan<R: Row> {
     /// `--columns`.
     chosen: Option<Vec<Measure<R>>>,
     per_second: bool,
-    keep_going: bool,
-    deadline: Option<Duration>,
-    concurrency: Option<usize>,
+    pub(super) keep_going: bool,
+    pub(super) deadline: Option<Duration>,
+    pub(super) concurrency: Option<usize>,
     /// The limit sent: `--limit`, or the API's maximum to rank or compare everything.
-    limit: Option<u32>,
+    pub(super) limit: Option<u32>,
     /// The output is a table (which leads with the ranking's or the default measure).
     table: bool,
 }
@@ -102,7 +103,7 @@ fn measure<R: Row>(name: &str, flag: &str) -> Result<Measure<R>, Failure> {
 }
 
 impl<R: Row> Plan<R> {
-    fn new(args: &QueryArgs, global: &Global, now: SystemTime) -> Result<Self, Failure> {
+    pub(super) fn new(args: &QueryArgs, global: &Global, now: SystemTime) -> Result<Self, Failure> {
         let window = window_of(args, now)?;
         let step = args.step.map(|step| step.0);
         let group_by = if args.group_by.is_empty() {
@@ -195,7 +196,7 @@ impl<R: Row> Plan<R> {
     }
 
     /// The query of `R` with the plan's parameters.
-    fn query(&self, client: &Client, args: &QueryArgs) -> Query<R> {
+    pub(super) fn query(&self, client: &Client, args: &QueryArgs) -> Query<R> {
         let mut query = client
             .query::<R>()
             .group_by(self.group_by.clone())
@@ -284,7 +285,7 @@ impl<R: Row> Plan<R> {
     }
 
     /// Rank a page as asked.
-    fn rank(&self, page: &mut Page<R>) {
+    pub(super) fn rank(&self, page: &mut Page<R>) {
         if let Some(ranking) = &self.ranking {
             match ranking.top {
                 Some(n) => page.top(n, ranking.measure, ranking.order),
@@ -388,6 +389,17 @@ async fn run_rows<R: Row, W: Write>(
     now: SystemTime,
 ) -> Result<(), Failure> {
     let plan = Plan::<R>::new(args, global, now)?;
+    if global.output == OutputFormat::Parquet {
+        refuse_flags(
+            &[
+                ("--compare", args.compare.is_some()),
+                ("--rate", args.rate),
+                ("--columns", !args.columns.is_empty()),
+            ],
+            "-o parquet",
+        )
+        .map_err(Failure::Usage)?;
+    }
     warn_about_flags(args, &plan, global);
     let progress = Arc::new(Counts::default());
     let width = match global.output {
@@ -412,6 +424,8 @@ async fn run_rows<R: Row, W: Write>(
         heading,
         width,
         sink: None,
+        parquet: None,
+        site: client.site().domain().to_owned(),
         trend: None,
         columns: None,
         pages: 0,
@@ -584,6 +598,10 @@ struct Printer<'a, R: Row, W: Write> {
     /// How wide tables may be.
     width: Width,
     sink: Option<Box<dyn Sink + 'a>>,
+    /// `-o parquet`: pages go to the file as they are, not as records.
+    parquet: Option<(ParquetOut<R>, W)>,
+    /// The site the rows come from (the Parquet `site` column).
+    site: String,
     /// A trend table instead of a sink: the table, the trend, and its value column.
     trend: Option<(Table<W>, Trend<R>, usize)>,
     /// Decided at the first page (metrics unknown to this version are found there).
@@ -610,6 +628,12 @@ impl<'a, R: Row, W: Write + 'a> Printer<'a, R, W> {
             OutputFormat::Json => Box::new(Json::array(out)),
             OutputFormat::Ndjson => Box::new(Json::lines(out)),
             OutputFormat::Csv => Box::new(Csv::new(out)),
+            OutputFormat::Parquet => {
+                let file = ParquetOut::new(&self.plan.group_by, &self.site)?;
+                self.parquet = Some((file, out));
+                self.columns = Some((columns, sources));
+                return Ok(());
+            }
             OutputFormat::Table | OutputFormat::Wide => {
                 let table = Table::new(out, self.heading.clone(), self.width);
                 match (self.plan.trend, self.plan.trend_column(&sources)) {
@@ -635,6 +659,11 @@ impl<'a, R: Row, W: Write + 'a> Printer<'a, R, W> {
             return Ok(());
         };
         self.check_page(&page, columns, sources);
+        if let Some((file, out)) = &mut self.parquet {
+            self.plan.rank(&mut page);
+            file.page(&page, out)?;
+            return Ok(());
+        }
         // A trend ranks its groups over every window, at the end.
         if let Some((_, trend, _)) = &mut self.trend {
             trend.push(page.window, &page, partial);
@@ -802,6 +831,9 @@ impl<'a, R: Row, W: Write + 'a> Printer<'a, R, W> {
         self.set_up(&[])?;
         if let (Some(sink), Some((columns, _))) = (&mut self.sink, &self.columns) {
             sink.finish(columns)?;
+        }
+        if let Some((file, mut out)) = self.parquet.take() {
+            file.finish(&mut out)?;
         }
         if let (Some((table, trend, column)), Some((columns, _))) = (&mut self.trend, &self.columns)
         {

@@ -9,5 +9,6 @@
 
 mod demo;
 mod exit_codes;
+mod export;
 mod output;
 mod support;
