@@ -224,7 +224,8 @@ fn binary_output(
     global: &Global,
     stdout_is_terminal: bool,
 ) -> Result<(), Failure> {
-    if global.output != OutputFormat::Parquet {
+    // `export` writes Parquet files whatever `-o` says.
+    if global.output != OutputFormat::Parquet || matches!(command, Command::Export(_)) {
         return Ok(());
     }
     if !matches!(command, Command::Connections(_) | Command::Dns(_)) {
@@ -288,5 +289,12 @@ mod tests {
         assert!(matches!(check(&sites, false), Err(Failure::Usage(_))));
         let table = parse(&["ddcnm", "connections"]);
         assert!(check(&table, true).is_ok());
+        let export = parse(&[
+            "ddcnm", "export", "dns", "--dir", "d", "--step", "1h", "-o", "parquet",
+        ]);
+        assert!(
+            check(&export, true).is_ok(),
+            "export writes files, never to the terminal"
+        );
     }
 }
