@@ -399,6 +399,8 @@ async fn run_rows<R: Row, W: Write>(
             "-o parquet",
         )
         .map_err(Failure::Usage)?;
+        // Group-by fields whose columns would clash are refused before anything is sent.
+        datadog_cnm::arrow::PageSchema::<R>::new(plan.group_by.iter().cloned())?;
     }
     warn_about_flags(args, &plan, global);
     let progress = Arc::new(Counts::default());
@@ -808,7 +810,8 @@ impl<'a, R: Row, W: Write + 'a> Printer<'a, R, W> {
             .into_iter()
             .filter(|name| !known.contains(&name.as_str()))
             .collect();
-        if !late.is_empty() && self.plan.chosen.is_none() {
+        // Parquet keeps them all, in `extra_metrics`.
+        if !late.is_empty() && self.plan.chosen.is_none() && self.parquet.is_none() {
             warn(
                 self.global,
                 &format!(

@@ -311,6 +311,19 @@ fn parquet_refuses_flags_without_a_place_in_its_schema() {
         "{}",
         out.stderr
     );
+    let clash = expect(
+        mock.ddcnm()
+            .args(["dns", "-o", "parquet", "--group-by", "a.b,a_b"])
+            .args(["--from", FROM, "--to", "2025-06-02T12:00:00Z"]),
+        2,
+    );
+    assert!(
+        clash
+            .stderr
+            .contains("`a.b` and `a_b` would both be column `a_b`"),
+        "{}",
+        clash.stderr
+    );
     let sites = expect(mock.ddcnm().args(["sites", "-o", "parquet"]), 2);
     assert!(
         sites.stderr.contains("-o parquet is for"),
