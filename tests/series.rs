@@ -202,6 +202,31 @@ async fn progress_is_reported_for_every_window() {
 }
 
 #[tokio::test]
+async fn retain_fetches_only_the_windows_kept_whatever_the_alignment() {
+    let server = mock().await;
+    // 00:20 to 06:00 in hours, aligned: a partial first window, then five whole ones.
+    let window = Window::from_unix(1_764_115_200 + 1200, 1_764_115_200 + 6 * 3600).unwrap();
+    let all = window.split_aligned(HOUR).unwrap();
+    let skip = [all[0], all[3]];
+    let series = client(&server)
+        .connections()
+        .limit(5)
+        .series(window, HOUR)
+        .retain(move |w| !skip.contains(w))
+        .aligned(true);
+    let expected: Vec<Window> = all.iter().copied().filter(|w| !skip.contains(w)).collect();
+    assert_eq!(series.windows(), expected);
+    let before = server.stats().requests;
+    let pages = series.collect().await.unwrap();
+    assert_eq!(pages.iter().map(|(w, _)| *w).collect::<Vec<_>>(), expected);
+    assert_eq!(
+        server.stats().requests - before,
+        4,
+        "the skipped windows were not sent"
+    );
+}
+
+#[tokio::test]
 async fn a_failed_window_fails_the_series_with_its_window_named_unless_keep_going() {
     let server = MockServer::builder()
         .fault(Fault::Status {

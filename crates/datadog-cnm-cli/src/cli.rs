@@ -21,11 +21,34 @@ Examples:
   DD_SITE=datadoghq.eu ddcnm connections --last 1h --top 10
   ddcnm dns --last 30m --sort-by dns_responses.nxdomain --top 20
   ddcnm --profile prod,staging connections --last 1h -o json
+  ddcnm export connections --from 2026-11-01T00:00:00Z --to 2026-12-01T00:00:00Z --step 1h --dir cnm
   ddcnm mock-server --addr 127.0.0.1:8126       # then: --base-url http://127.0.0.1:8126
 
 Exit codes: 0 ok, 2 invalid usage or input (nothing sent), 3 authentication or permission
 (401/403), 4 rate limited after retries, 5 other API error, 6 network, timeout or time budget,
 7 partial (some windows or profiles failed, the others printed), 1 other.";
+
+const EXPORT_AFTER_HELP: &str = "\
+Writes one Parquet file per window (Snappy), in hive partitions:
+  DIR/connections/date=2026-11-30/20261130T060000Z_20261130T070000Z.parquet
+with the columns window_start, window_end (UTC), site, one per group-by field (`.` becomes
+`_`; N/A is null; several values joined by `,`), one int64 per metric (API names, `.` becomes
+`_`), extra_metrics (metrics this version does not know) and truncated.
+
+DIR/<kind>/_manifest.json records the query. Running the same command again resumes: windows
+already written are skipped, unfinished files of an interrupted run are removed and fetched
+again. A different query into the same directory is refused (exit 2). Times relative to now
+(--last, -2h) change between runs: give absolute --from/--to to resume.
+
+Read it with DuckDB:
+  SELECT client_service, sum(bytes_sent_by_client)
+  FROM read_parquet('DIR/connections/**/*.parquet', hive_partitioning = true) GROUP BY 1;
+
+Examples:
+  ddcnm export connections --from 2026-11-01T00:00:00Z --to 2026-12-01T00:00:00Z --step 1h --dir cnm
+  ddcnm export dns --from 2026-11-01T00:00:00Z --to 2026-11-08T00:00:00Z --step 1h --dir cnm
+  ddcnm export connections --from 2026-11-30T00:00:00Z --to 2026-12-01T00:00:00Z --step 5m \\
+      --group-by client_host,server_host --limit 7500 --keep-going --dir hosts";
 
 /// The end of `connections`' and `dns`' help: their defaults, what T and DUR are, the
 /// output formats, then their examples.
@@ -123,6 +146,10 @@ pub struct Cli {
           help_heading = GLOBAL)]
     pub output: Option<OutputFormat>,
 
+    /// Write the results to FILE instead of stdout (created or replaced).
+    #[arg(long, global = true, value_name = "FILE", help_heading = GLOBAL)]
+    pub out: Option<PathBuf>,
+
     /// Timeout of each attempt, e.g. 30s [default: 30s].
     #[arg(long, global = true, value_name = "DUR", help_heading = GLOBAL)]
     pub timeout: Option<Dur>,
@@ -156,6 +183,9 @@ pub enum Command {
     /// Aggregated DNS traffic: requests, failures, NXDOMAIN, latency, … per group.
     #[command(after_help = query_help(DNS_DEFAULTS, DNS_EXAMPLES))]
     Dns(QueryArgs),
+    /// Write a series to Parquet files, one per window, in hive partitions; resumable.
+    #[command(subcommand)]
+    Export(ExportEndpoint),
     /// The group-by fields, metrics (units, how they combine) and derived metrics.
     #[command(after_help = FIELDS_AFTER_HELP)]
     Fields(FieldsArgs),
@@ -429,6 +459,30 @@ pub struct ReportArgs {
     pub deadline: Option<Dur>,
 }
 
+/// What `export` writes.
+#[derive(Debug, Subcommand)]
+pub enum ExportEndpoint {
+    /// Aggregated TCP connections, to DIR/connections/.
+    #[command(after_help = EXPORT_AFTER_HELP)]
+    Connections(ExportArgs),
+    /// Aggregated DNS traffic, to DIR/dns/.
+    #[command(after_help = EXPORT_AFTER_HELP)]
+    Dns(ExportArgs),
+}
+
+/// Flags of `export connections` and `export dns`: the query's, and where to write.
+#[derive(Debug, Args)]
+pub struct ExportArgs {
+    /// The dataset's directory (created if needed); files go under DIR/connections/ or
+    /// DIR/dns/.
+    #[arg(long, value_name = "DIR")]
+    pub dir: PathBuf,
+
+    /// The query, as for `connections` and `dns`; --step is required.
+    #[command(flatten)]
+    pub query: QueryArgs,
+}
+
 /// `--sort-by [delta:]METRIC[:asc]`.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct SortSpec {
@@ -513,13 +567,22 @@ pub enum OutputFormat {
     Ndjson,
     /// A header of group-by keys then metrics, one line per row.
     Csv,
+    /// One Parquet file (the schema of `export`), to --out FILE or a redirected stdout.
+    Parquet,
 }
 
 // By hand rather than derived, so that `--help` lists the names on one line instead of
 // a paragraph per format.
 impl ValueEnum for OutputFormat {
     fn value_variants<'a>() -> &'a [Self] {
-        &[Self::Table, Self::Wide, Self::Json, Self::Ndjson, Self::Csv]
+        &[
+            Self::Table,
+            Self::Wide,
+            Self::Json,
+            Self::Ndjson,
+            Self::Csv,
+            Self::Parquet,
+        ]
     }
 
     fn to_possible_value(&self) -> Option<PossibleValue> {
@@ -536,6 +599,7 @@ impl OutputFormat {
             Self::Json => "json",
             Self::Ndjson => "ndjson",
             Self::Csv => "csv",
+            Self::Parquet => "parquet",
         }
     }
 }

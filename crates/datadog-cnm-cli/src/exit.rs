@@ -3,7 +3,7 @@
 //! 0 ok · 2 invalid usage or input (no request sent) · 3 authentication or permission
 //! (401/403) · 4 rate limited after retries · 5 other API error · 6 network, timeout or
 //! time budget (`--deadline`) ·
-//! 7 partial (`--keep-going`: some windows failed, the others were printed) · 1 anything
+//! 7 partial (`--keep-going`: some windows failed, the others were written) · 1 anything
 //! else.
 
 use std::fmt::Write as _;
@@ -26,7 +26,7 @@ pub const RATE_LIMITED: u8 = 4;
 pub const API: u8 = 5;
 /// The network failed or a request timed out.
 pub const NETWORK: u8 = 6;
-/// Some windows of a `--keep-going` series failed; the others were printed.
+/// Some windows of a `--keep-going` series failed; the others were written.
 pub const PARTIAL: u8 = 7;
 
 /// Why a command failed.
@@ -42,7 +42,7 @@ pub enum Failure {
     Other(String),
     /// Some parts failed — windows of a `--keep-going` series, or targets of a query to
     /// several profiles or sites — each named on stderr as it failed; the others were
-    /// printed.
+    /// printed or written.
     Partial {
         /// Parts that failed.
         failed: usize,
@@ -129,8 +129,8 @@ impl Failure {
                 first,
             } => {
                 let mut text = format!(
-                    "error: {failed} of {total} {unit}{} failed (named above); the others \
-                     were printed\n",
+                    "error: {failed} of {total} {unit}{} failed (named above); everything \
+                     else is in the output\n",
                     if *total == 1 { "" } else { "s" }
                 );
                 let cause = match first.as_deref() {
@@ -146,8 +146,13 @@ impl Failure {
     }
 }
 
+/// The library's advice for its own callers that names no `ddcnm` flag: `ddcnm` has no way
+/// to send keys over plain HTTP to another host, on purpose.
+const LIBRARY_ONLY_ADVICE: &str =
+    " (or `ClientBuilder::allow_insecure_http(true)` on a trusted network)";
+
 fn client_message(error: &Error, context: &Context) -> String {
-    let mut text = format!("error: {error}\n");
+    let mut text = format!("error: {error}\n").replace(LIBRARY_ONLY_ADVICE, "");
     let cause = match error {
         Error::Series { source, .. } => source.as_ref(),
         other => other,
@@ -277,6 +282,20 @@ mod tests {
         let pipe = Failure::Io(io::Error::from(io::ErrorKind::BrokenPipe));
         assert_eq!(pipe.code(), OK);
         assert_eq!(pipe.message(&Context::default()), "");
+    }
+
+    #[test]
+    fn hints_name_only_what_ddcnm_has() {
+        let insecure = datadog_cnm::Client::builder()
+            .base_url("http://example.com")
+            .api_key("k")
+            .app_key("a")
+            .build()
+            .err();
+        let message = Failure::Client(insecure.expect("plain http to another host is refused"))
+            .message(&Context::default());
+        assert!(message.contains("use https://"), "{message}");
+        assert!(!message.contains("ClientBuilder"), "{message}");
     }
 
     #[test]

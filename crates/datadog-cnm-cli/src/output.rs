@@ -1,7 +1,9 @@
 //! Where results go, and plain lists of records (`sites`) in every format. Query results
 //! have their own writers in [`crate::view`].
 
+use std::fs::File;
 use std::io::{self, Write};
+use std::path::PathBuf;
 
 use crate::cli::OutputFormat;
 use crate::view::table::{new_grid, render};
@@ -47,6 +49,12 @@ impl<W: Write> Out<W> {
                     }
                 }
             }
+            OutputFormat::Parquet => {
+                return Err(io::Error::new(
+                    io::ErrorKind::InvalidInput,
+                    "this command has no Parquet output",
+                ));
+            }
             OutputFormat::Csv => {
                 let mut writer = csv::Writer::from_writer(&mut self.results);
                 writer.write_record(columns)?;
@@ -57,5 +65,45 @@ impl<W: Write> Out<W> {
             }
         }
         self.results.flush()
+    }
+}
+
+/// `--out FILE`: created (or replaced) at the first write, so a command that fails before
+/// it has results leaves no empty file behind.
+#[derive(Debug)]
+pub struct OutFile {
+    path: PathBuf,
+    file: Option<File>,
+}
+
+impl OutFile {
+    /// The file at `path`, not created yet.
+    pub fn new(path: PathBuf) -> Self {
+        Self { path, file: None }
+    }
+
+    fn file(&mut self) -> io::Result<&mut File> {
+        if self.file.is_none() {
+            let file = File::create(&self.path).map_err(|e| {
+                io::Error::new(e.kind(), format!("--out {}: {e}", self.path.display()))
+            })?;
+            self.file = Some(file);
+        }
+        self.file
+            .as_mut()
+            .ok_or_else(|| io::Error::other("--out: the file was not created"))
+    }
+}
+
+impl Write for OutFile {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        self.file()?.write(buf)
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        match &mut self.file {
+            Some(file) => file.flush(),
+            None => Ok(()),
+        }
     }
 }

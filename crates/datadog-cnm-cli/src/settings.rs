@@ -140,6 +140,8 @@ impl Target {
 pub struct Settings {
     /// `--output`, or a profile's `output`.
     pub output: Setting<OutputFormat>,
+    /// `--out FILE`: results go there instead of stdout.
+    pub out: Option<PathBuf>,
     /// `--timeout`.
     pub timeout: Option<Duration>,
     /// `--max-attempts`.
@@ -310,6 +312,7 @@ impl Settings {
         }
         Self {
             output,
+            out: cli.out.clone(),
             timeout: cli.timeout.map(|t| t.0),
             max_attempts: cli.max_attempts,
             quiet: cli.quiet,

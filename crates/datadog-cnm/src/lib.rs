@@ -59,11 +59,20 @@
 //! - **Security**: rustls only; keys are sent as sensitive headers, never printed in
 //!   `Debug` or errors; redirects are not followed; plain `http://` only to loopback.
 //!
+//! # Columnar output
+//!
+//! With feature `arrow`, [`arrow::PageSchema`] turns pages into Arrow `RecordBatch`es for
+//! DataFusion, Polars or DuckDB; with feature `parquet`, [`parquet::PageWriter`] writes
+//! them to Parquet files (Snappy). Both use the schema of `ddcnm export` and
+//! `ddcnm … -o parquet`; neither is on by default.
+//!
 //! Built on `datadog-cnm-raw`, a low-level client generated from an OpenAPI fragment.
 //! `ARCHITECTURE.md` at the repository root explains how the pieces fit.
 
 mod admission;
 pub mod analysis;
+#[cfg(feature = "arrow")]
+pub mod arrow;
 mod client;
 mod clock;
 mod credentials;
@@ -71,6 +80,8 @@ mod error;
 pub mod fields;
 mod multisite;
 mod page;
+#[cfg(feature = "parquet")]
+pub mod parquet;
 mod query;
 mod ratelimit;
 mod request;

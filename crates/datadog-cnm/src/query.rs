@@ -134,6 +134,11 @@ impl<R: Row> Query<R> {
         self.params.limit
     }
 
+    /// The fields set with [`group_by`](Self::group_by) (empty when none were).
+    pub fn group_by_set(&self) -> &[String] {
+        &self.params.group_by
+    }
+
     /// Validate, send (with retries), and decode one page.
     pub async fn send(self) -> Result<Page<R>> {
         let request = self.params.resolve::<R>(self.client.wall_time())?;

@@ -32,6 +32,7 @@ pub struct Progress {
 }
 
 type ProgressFn = Arc<dyn Fn(Progress) + Send + Sync>;
+type KeepFn = Arc<dyn Fn(&Window) -> bool + Send + Sync>;
 
 /// One query over consecutive windows; from [`Query::series`].
 ///
@@ -66,6 +67,10 @@ pub struct Series<R: Row> {
     deadline: Option<Duration>,
     /// The step, to split again when alignment changes.
     step: Duration,
+    /// Whether the windows are aligned on the clock.
+    aligned: bool,
+    /// Which windows to fetch (all when `None`).
+    keep: Option<KeepFn>,
 }
 
 impl<R: Row> Query<R> {
@@ -90,18 +95,40 @@ impl<R: Row> Series<R> {
             progress: None,
             deadline: None,
             step,
+            aligned: false,
+            keep: None,
         }
+    }
+
+    /// The windows of the requested window by the step, aligned or not, that `keep`
+    /// (if set) keeps.
+    fn split(&self) -> Result<Vec<Window>> {
+        let mut windows = if self.aligned {
+            self.requested.split_aligned(self.step)?
+        } else {
+            self.requested.split(self.step)?
+        };
+        if let Some(keep) = &self.keep {
+            windows.retain(|window| keep(window));
+        }
+        Ok(windows)
     }
 
     /// Align the windows on the clock (boundaries on multiples of the step since the Unix
     /// epoch: hours on the hour) instead of starting at the window's start; the first and
     /// last windows may then be shorter than the step. See [`Window::split_aligned`].
     pub fn aligned(mut self, aligned: bool) -> Self {
-        self.windows = if aligned {
-            self.requested.split_aligned(self.step)
-        } else {
-            self.requested.split(self.step)
-        };
+        self.aligned = aligned;
+        self.windows = self.split();
+        self
+    }
+
+    /// Fetch only the windows `keep` returns `true` for (e.g. those a resumed export does
+    /// not have yet); the others are left out of the series entirely, its progress
+    /// included. Applies whatever the order of calls with [`aligned`](Self::aligned).
+    pub fn retain(mut self, keep: impl Fn(&Window) -> bool + Send + Sync + 'static) -> Self {
+        self.keep = Some(Arc::new(keep));
+        self.windows = self.split();
         self
     }
 
@@ -182,6 +209,8 @@ impl<R: Row> Series<R> {
             progress,
             deadline,
             step: _,
+            aligned: _,
+            keep: _,
         } = self;
         let deadline = deadline.map(|budget| query.client().executor().clock().now() + budget);
         let (windows, invalid) = match windows {
@@ -247,6 +276,8 @@ impl<R: Row> KeepGoing<R> {
             progress,
             deadline,
             step,
+            aligned,
+            keep,
         } = self.series;
         let series = Series {
             windows: Ok(windows?),
@@ -256,6 +287,8 @@ impl<R: Row> KeepGoing<R> {
             progress,
             deadline,
             step,
+            aligned,
+            keep,
         };
         Ok(series.attempts().collect().await)
     }

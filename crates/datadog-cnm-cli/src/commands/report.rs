@@ -17,7 +17,6 @@ use futures::StreamExt;
 
 use super::query::{Counts, wait_notice};
 use super::warn;
-use crate::settings::Settings;
 use crate::cli::ReportArgs;
 use crate::exit::Failure;
 use crate::format;
@@ -26,6 +25,7 @@ use crate::report::collect::{self, Facts, Groups, Rank, SeriesWindows};
 use crate::report::edges::{self, MapMeasures};
 use crate::report::html;
 use crate::report::model::{Part, Report, Table};
+use crate::settings::Settings;
 
 /// Connections are grouped by these unless `--group-by` (as `ddcnm connections`): the
 /// map's two ends.

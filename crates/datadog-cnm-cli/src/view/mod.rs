@@ -1,5 +1,6 @@
 //! What a query prints, in every format: the columns, one record per row, and the sinks
-//! that write records as tables, JSON, NDJSON or CSV.
+//! that write records as tables, JSON, NDJSON or CSV (Parquet takes the pages themselves:
+//! `parquet.rs`).
 //!
 //! Records reach a sink block by block — one block per window of a series, in window
 //! order, as windows finish — so a long series is printed while it runs and no page is
@@ -12,6 +13,7 @@
 
 pub mod csv;
 pub mod json;
+pub mod parquet;
 pub mod table;
 
 use std::io;

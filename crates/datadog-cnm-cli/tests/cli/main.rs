@@ -10,6 +10,7 @@
 mod analysis;
 mod demo;
 mod exit_codes;
+mod export;
 mod output;
 mod report;
 mod settings;

@@ -403,6 +403,7 @@ fn every_subcommand_has_help_with_examples() {
     for command in [
         "connections",
         "dns",
+        "export connections",
         "fields",
         "config",
         "profiles",
@@ -413,14 +414,14 @@ fn every_subcommand_has_help_with_examples() {
         "completions",
         "man",
     ] {
-        let help = expect(bare().args([command, "--help"]), 0).stdout;
+        let help = expect(bare().args(command.split(' ')).arg("--help"), 0).stdout;
         if !matches!(command, "sites" | "demo" | "man") {
             assert!(
                 help.contains("Examples:") || help.contains("Install:"),
                 "{command}"
             );
         }
-        insta::assert_snapshot!(format!("help_{command}"), help);
+        insta::assert_snapshot!(format!("help_{}", command.replace(' ', "_")), help);
     }
 }
 

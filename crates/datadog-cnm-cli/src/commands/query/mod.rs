@@ -24,11 +24,13 @@ use futures::future::join_all;
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use tokio::sync::mpsc;
 
-use self::plan::{Plan, warn_about_flags};
+pub(in crate::commands) use self::plan::Plan;
+use self::plan::warn_about_flags;
 use self::printer::Printer;
-use crate::cli::QueryArgs;
+use crate::cli::{OutputFormat, QueryArgs};
 use crate::exit::Failure;
 use crate::settings::{Settings, Target, WaitNotice};
+use crate::view::parquet::refuse_flags;
 use crate::view::table::Heading;
 
 /// Which endpoint a command queries.
@@ -61,6 +63,8 @@ struct Run<R: Row> {
     labels: Vec<String>,
     /// How it is named in messages: `profile prod`, `site datadoghq.eu`.
     name: String,
+    /// Its client's site domain (or the base URL's host).
+    site: String,
     query: Query<R>,
 }
 
@@ -93,8 +97,28 @@ async fn run_rows<R: Row, W: Write>(
     now: SystemTime,
 ) -> Result<(), Failure> {
     let plan = Plan::<R>::new(args, settings, now)?;
-    warn_about_flags(args, &plan, settings);
     let targets = settings.targets()?;
+    if settings.output.value == OutputFormat::Parquet {
+        refuse_flags(
+            &[
+                ("--compare", args.compare.is_some()),
+                ("--rate", args.rate),
+                ("--columns", !args.columns.is_empty()),
+            ],
+            "-o parquet",
+        )
+        .map_err(Failure::Usage)?;
+        if targets.len() > 1 {
+            return Err(Failure::Usage(
+                "-o parquet writes one organisation's rows, and several profiles or sites are \
+                 configured; write one file per --profile or --site"
+                    .to_owned(),
+            ));
+        }
+        // Group-by fields whose columns would clash are refused before anything is sent.
+        datadog_cnm::arrow::PageSchema::<R>::new(plan.group_by.iter().cloned())?;
+    }
+    warn_about_flags(args, &plan, settings);
     let several = targets.len() > 1;
     let by_profile = targets.iter().any(|t| t.profile.is_some());
     let unit = match (plan.step, by_profile) {
@@ -118,6 +142,7 @@ async fn run_rows<R: Row, W: Write>(
             Ok(client) => runs.push(Run {
                 labels: labels(target, several, by_profile),
                 name,
+                site: client.site().domain().to_owned(),
                 query: plan.query(&client, args),
             }),
             Err(failure) if several => {
@@ -146,7 +171,9 @@ async fn run_rows<R: Row, W: Write>(
         (true, true) => vec!["profile".to_owned(), "site".to_owned()],
         (true, false) => vec!["site".to_owned()],
     };
-    let mut printer = Printer::new(&plan, settings, out, heading, label_names);
+    // The Parquet `site` column: the first client's site (-o parquet has one target).
+    let site = runs.first().map(|run| run.site.clone()).unwrap_or_default();
+    let mut printer = Printer::new(&plan, settings, out, heading, label_names, site);
     let result = match (plan.step, plan.compare) {
         (Some(step), _) => series(&plan, runs, step, &counts, &mut printer, &mut outcome).await,
         (None, Some(back)) => {

@@ -21,7 +21,7 @@ fn default_group_by(operation: Operation) -> &'static [&'static str] {
 }
 
 /// What rows are ranked and charted by unless told otherwise.
-pub(super) fn default_measure(operation: Operation) -> &'static str {
+pub(in crate::commands) fn default_measure(operation: Operation) -> &'static str {
     match operation {
         Operation::GetAggregatedDns => "dns_total_requests",
         _ => "total_bytes",
@@ -29,38 +29,38 @@ pub(super) fn default_measure(operation: Operation) -> &'static str {
 }
 
 /// How rows are ranked.
-pub(super) struct Ranking<R: Row> {
-    pub(super) measure: Measure<R>,
-    pub(super) order: Order,
-    pub(super) top: Option<usize>,
+pub(in crate::commands) struct Ranking<R: Row> {
+    pub(in crate::commands) measure: Measure<R>,
+    pub(in crate::commands) order: Order,
+    pub(in crate::commands) top: Option<usize>,
     /// Rank a comparison by the change.
-    pub(super) delta: bool,
+    pub(in crate::commands) delta: bool,
     /// `--sort-by` was given (else the default measure ranks, for `--top`).
-    pub(super) explicit: bool,
+    pub(in crate::commands) explicit: bool,
 }
 
 /// Everything the flags ask for, checked before anything is read or sent.
-pub(super) struct Plan<R: Row> {
-    pub(super) window: Window,
-    pub(super) step: Option<Duration>,
-    pub(super) aligned: bool,
-    pub(super) group_by: Vec<String>,
-    pub(super) ranking: Option<Ranking<R>>,
-    pub(super) compare: Option<Duration>,
+pub(in crate::commands) struct Plan<R: Row> {
+    pub(in crate::commands) window: Window,
+    pub(in crate::commands) step: Option<Duration>,
+    pub(in crate::commands) aligned: bool,
+    pub(in crate::commands) group_by: Vec<String>,
+    pub(in crate::commands) ranking: Option<Ranking<R>>,
+    pub(in crate::commands) compare: Option<Duration>,
     /// The trend table's measure (a series printed as a table).
-    pub(super) trend: Option<Measure<R>>,
+    pub(in crate::commands) trend: Option<Measure<R>>,
     /// `--columns`.
-    pub(super) chosen: Option<Vec<Measure<R>>>,
-    pub(super) per_second: bool,
-    pub(super) keep_going: bool,
-    pub(super) deadline: Option<Duration>,
-    pub(super) concurrency: Option<usize>,
+    pub(in crate::commands) chosen: Option<Vec<Measure<R>>>,
+    pub(in crate::commands) per_second: bool,
+    pub(in crate::commands) keep_going: bool,
+    pub(in crate::commands) deadline: Option<Duration>,
+    pub(in crate::commands) concurrency: Option<usize>,
     /// The limit sent: `--limit`, or the API's maximum to rank or compare everything.
-    pub(super) limit: Option<u32>,
+    pub(in crate::commands) limit: Option<u32>,
     /// The output is a table (which leads with the ranking's or the default measure).
-    pub(super) table: bool,
+    pub(in crate::commands) table: bool,
     /// With `--step`: the series' windows.
-    pub(super) windows: Vec<Window>,
+    pub(in crate::commands) windows: Vec<Window>,
 }
 
 fn measure<R: Row>(name: &str, flag: &str) -> Result<Measure<R>, Failure> {
@@ -69,7 +69,7 @@ fn measure<R: Row>(name: &str, flag: &str) -> Result<Measure<R>, Failure> {
 }
 
 impl<R: Row> Plan<R> {
-    pub(super) fn new(
+    pub(in crate::commands) fn new(
         args: &QueryArgs,
         settings: &Settings,
         now: SystemTime,
@@ -178,7 +178,7 @@ impl<R: Row> Plan<R> {
     }
 
     /// The query of `R` with the plan's parameters.
-    pub(super) fn query(&self, client: &Client, args: &QueryArgs) -> Query<R> {
+    pub(in crate::commands) fn query(&self, client: &Client, args: &QueryArgs) -> Query<R> {
         let mut query = client
             .query::<R>()
             .group_by(self.group_by.clone())
@@ -194,7 +194,7 @@ impl<R: Row> Plan<R> {
 
     /// The value columns, and where each column's values come from.
     /// `labels` name the label columns (`profile`, `site`) when several targets are queried.
-    pub(super) fn columns(
+    pub(in crate::commands) fn columns(
         &self,
         extras: &[String],
         labels: &[String],
@@ -264,7 +264,7 @@ impl<R: Row> Plan<R> {
     }
 
     /// The trend's column among `sources`.
-    pub(super) fn trend_column(&self, sources: &[Source<R>]) -> Option<usize> {
+    pub(in crate::commands) fn trend_column(&self, sources: &[Source<R>]) -> Option<usize> {
         let trend = self.trend?;
         sources
             .iter()
@@ -272,7 +272,7 @@ impl<R: Row> Plan<R> {
     }
 
     /// Rank a page as asked.
-    pub(super) fn rank(&self, page: &mut Page<R>) {
+    pub(in crate::commands) fn rank(&self, page: &mut Page<R>) {
         if let Some(ranking) = &self.ranking {
             match ranking.top {
                 Some(n) => page.top(n, ranking.measure, ranking.order),
@@ -282,7 +282,7 @@ impl<R: Row> Plan<R> {
     }
 
     /// `ranked by tcp_retransmits (top 10)`, for table headings.
-    pub(super) fn ranking_words(&self) -> Option<String> {
+    pub(in crate::commands) fn ranking_words(&self) -> Option<String> {
         if self.trend.is_some() {
             // A trend is ordered by the total of its measure; say only what was kept.
             let ranking = self.ranking.as_ref()?;
@@ -323,7 +323,7 @@ impl<R: Row> Plan<R> {
 }
 
 /// Where a value column's values come from.
-pub(super) enum Source<R: Row> {
+pub(in crate::commands) enum Source<R: Row> {
     Measure(Measure<R>),
     /// A metric this version does not know, by name.
     Extra(String),
@@ -351,7 +351,7 @@ impl<R: Row> Source<R> {
 }
 
 /// The values of `row` for `sources`.
-pub(super) fn values<R: Row>(
+pub(in crate::commands) fn values<R: Row>(
     row: &R,
     sources: &[Source<R>],
     per_second: bool,
@@ -364,7 +364,9 @@ pub(super) fn values<R: Row>(
 }
 
 /// Metrics the rows carry that the generated table does not know, in name order.
-pub(super) fn extras_of<'a, R: Row + 'a>(rows: impl IntoIterator<Item = &'a R>) -> Vec<String> {
+pub(in crate::commands) fn extras_of<'a, R: Row + 'a>(
+    rows: impl IntoIterator<Item = &'a R>,
+) -> Vec<String> {
     let mut names: Vec<String> = rows
         .into_iter()
         .flat_map(|row| row.extra_metrics().into_iter().map(|(n, _)| n.to_owned()))
@@ -375,7 +377,11 @@ pub(super) fn extras_of<'a, R: Row + 'a>(rows: impl IntoIterator<Item = &'a R>) 
 }
 
 /// Warnings about flags that do not combine as one might think.
-pub(super) fn warn_about_flags<R: Row>(args: &QueryArgs, plan: &Plan<R>, settings: &Settings) {
+pub(in crate::commands) fn warn_about_flags<R: Row>(
+    args: &QueryArgs,
+    plan: &Plan<R>,
+    settings: &Settings,
+) {
     if !args.tags.is_empty() && args.query.is_some() {
         warn(
             settings,
@@ -398,7 +404,7 @@ pub(super) fn warn_about_flags<R: Row>(args: &QueryArgs, plan: &Plan<R>, setting
 }
 
 /// `--group-by a, b` means `a` and `b`.
-pub(super) fn trimmed(items: &[String]) -> Vec<String> {
+pub(in crate::commands) fn trimmed(items: &[String]) -> Vec<String> {
     items.iter().map(|item| item.trim().to_owned()).collect()
 }
 

@@ -13,6 +13,7 @@ use crate::exit::Failure;
 use crate::settings::Settings;
 use crate::view::csv::Csv;
 use crate::view::json::Json;
+use crate::view::parquet::ParquetOut;
 use crate::view::table::{Heading, Table, TrendLine, TrendView, Width};
 use crate::view::{Block, Columns, Record, Sink, truncation_note};
 
@@ -28,6 +29,10 @@ pub(super) struct Printer<'a, R: Row, W: Write> {
     /// The label columns (`profile`, `site`) when several targets are queried.
     label_names: Vec<String>,
     sink: Option<Box<dyn Sink + 'a>>,
+    /// `-o parquet`: pages go to the file as they are, not as records.
+    parquet: Option<(ParquetOut<R>, W)>,
+    /// The site the rows come from (the Parquet `site` column).
+    site: String,
     /// A trend table instead of a sink.
     trend: Option<TrendOutput<R, W>>,
     /// Decided at the first page (metrics unknown to this version are found there).
@@ -55,6 +60,7 @@ impl<'a, R: Row, W: Write + 'a> Printer<'a, R, W> {
         out: W,
         heading: Heading,
         label_names: Vec<String>,
+        site: String,
     ) -> Self {
         Self {
             plan,
@@ -64,6 +70,8 @@ impl<'a, R: Row, W: Write + 'a> Printer<'a, R, W> {
             width: settings.table_width(),
             label_names,
             sink: None,
+            parquet: None,
+            site,
             trend: None,
             columns: None,
             pages: 0,
@@ -91,6 +99,12 @@ impl<'a, R: Row, W: Write + 'a> Printer<'a, R, W> {
             OutputFormat::Json => Box::new(Json::array(out)),
             OutputFormat::Ndjson => Box::new(Json::lines(out)),
             OutputFormat::Csv => Box::new(Csv::new(out)),
+            OutputFormat::Parquet => {
+                let file = ParquetOut::new(&self.plan.group_by, &self.site)?;
+                self.parquet = Some((file, out));
+                self.columns = Some((columns, sources));
+                return Ok(());
+            }
             OutputFormat::Table | OutputFormat::Wide => {
                 let table = Table::new(out, self.heading.clone(), self.width);
                 match (self.plan.trend, self.plan.trend_column(&sources)) {
@@ -126,6 +140,11 @@ impl<'a, R: Row, W: Write + 'a> Printer<'a, R, W> {
             return Ok(());
         };
         self.check_page(&page, columns, sources);
+        if let Some((file, out)) = &mut self.parquet {
+            self.plan.rank(&mut page);
+            file.page(&page, out)?;
+            return Ok(());
+        }
         // A trend ranks its groups over every window, at the end.
         if let (Some(TrendOutput { trends, .. }), Some(measure)) =
             (&mut self.trend, self.plan.trend)
@@ -287,7 +306,8 @@ impl<'a, R: Row, W: Write + 'a> Printer<'a, R, W> {
             .into_iter()
             .filter(|name| !known.contains(&name.as_str()))
             .collect();
-        if !late.is_empty() && self.plan.chosen.is_none() {
+        // Parquet keeps them all, in `extra_metrics`.
+        if !late.is_empty() && self.plan.chosen.is_none() && self.parquet.is_none() {
             warn(
                 self.settings,
                 &format!(
@@ -312,6 +332,9 @@ impl<'a, R: Row, W: Write + 'a> Printer<'a, R, W> {
         self.set_up(&[])?;
         if let (Some(sink), Some((columns, _))) = (&mut self.sink, &self.columns) {
             sink.finish(columns)?;
+        }
+        if let Some((file, mut out)) = self.parquet.take() {
+            file.finish(&mut out)?;
         }
         if let (
             Some(TrendOutput {
