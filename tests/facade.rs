@@ -441,3 +441,49 @@ async fn a_400_with_a_jsonapi_body_yields_the_servers_title_and_detail() {
         "{text}"
     );
 }
+
+/// A body far beyond the client's limit (230 MB against the default 64 MiB) is refused with
+/// the typed error, whether `Content-Length` announces it or it just keeps coming, and the
+/// client goes on working.
+#[tokio::test]
+async fn a_body_beyond_the_limit_is_refused_before_it_is_read_whole() {
+    use datadog_cnm_mock::{CustomResponse, Fault};
+    const HUGE: u64 = 230_000_000;
+    let body = CustomResponse::new(200)
+        .header("content-type", "application/vnd.api+json")
+        .body(r#"{"data":[],"x":""#);
+    let server = datadog_cnm_mock::MockServer::builder()
+        .fault(Fault::Respond {
+            response: body.clone().repeated_to(HUGE),
+            times: 1,
+        })
+        .fault(Fault::Respond {
+            response: body.repeated_to(HUGE).chunked(),
+            times: 1,
+        })
+        .start()
+        .await
+        .unwrap();
+    let client = Client::builder()
+        .base_url(server.url())
+        .api_key("k")
+        .app_key("a")
+        .build()
+        .unwrap();
+    let limit = 64 * 1024 * 1024;
+    for announced in [Some(HUGE), None] {
+        match client.connections().window(window()).send().await {
+            Err(Error::BodyTooLarge {
+                status: 200,
+                limit: refused_at,
+                announced: said,
+            }) => {
+                assert_eq!(refused_at, limit);
+                assert_eq!(said, announced);
+            }
+            other => panic!("expected BodyTooLarge ({announced:?}), got {other:?}"),
+        }
+    }
+    let page = client.connections().window(window()).send().await;
+    assert!(page.is_ok(), "the client still works: {page:?}");
+}

@@ -176,6 +176,16 @@ pub struct CustomResponse {
     pub(crate) body: Vec<u8>,
     pub(crate) rate_limit_headers: bool,
     pub(crate) cut: Option<Cut>,
+    pub(crate) repeat: Option<Repeat>,
+}
+
+/// A [`CustomResponse`] whose body is its bytes repeated, streamed as it is written.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Repeat {
+    /// The body's whole length.
+    pub(crate) length: u64,
+    /// Sent with `Transfer-Encoding: chunked` instead of a `Content-Length`.
+    pub(crate) chunked: bool,
 }
 
 /// Where a [`CustomResponse`] stops: after `after` bytes of body, with a FIN or an RST.
@@ -195,7 +205,32 @@ impl CustomResponse {
             body: Vec::new(),
             rate_limit_headers: false,
             cut: None,
+            repeat: None,
         }
+    }
+
+    /// Repeats the body until it is `length` bytes long, announced in `Content-Length` and
+    /// streamed as it is written: a body of hundreds of megabytes costs the server a few
+    /// kilobytes. A client that stops reading (or hangs up) ends it. With an empty body,
+    /// spaces are repeated.
+    pub fn repeated_to(mut self, length: u64) -> Self {
+        self.repeat = Some(Repeat {
+            length,
+            chunked: self.repeat.is_some_and(|r| r.chunked),
+        });
+        self
+    }
+
+    /// With [`repeated_to`](Self::repeated_to): sends the body with `Transfer-Encoding:
+    /// chunked`, so that no length is announced and a client learns the size only by
+    /// reading.
+    pub fn chunked(mut self) -> Self {
+        let length = self.repeat.map_or(self.body.len() as u64, |r| r.length);
+        self.repeat = Some(Repeat {
+            length,
+            chunked: true,
+        });
+        self
     }
 
     /// Adds a header, sent as given (repeat the call for several values). A header also produced
@@ -252,6 +287,7 @@ impl fmt::Debug for CustomResponse {
             .field("body", &String::from_utf8_lossy(&self.body))
             .field("rate_limit_headers", &self.rate_limit_headers)
             .field("cut", &self.cut)
+            .field("repeat", &self.repeat)
             .finish()
     }
 }

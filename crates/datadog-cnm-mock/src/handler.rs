@@ -9,7 +9,7 @@ use tokio::time::Instant;
 use crate::dataset::Dataset;
 use crate::endpoint::{CONNECTIONS_PATH, DNS_PATH, Endpoint};
 use crate::error::ApiError;
-use crate::faults::{Applied, Arrival, CustomResponse, Cut, Fault, FaultQueue};
+use crate::faults::{Applied, Arrival, CustomResponse, Cut, Fault, FaultQueue, Repeat};
 use crate::ratelimit::{RateLimitState, RateLimiter};
 use crate::stats::{Outcome, RecordedRequest, Recorder};
 
@@ -40,6 +40,11 @@ pub(crate) enum Delivery {
     },
     /// Send nothing; reset the connection.
     Reset,
+    /// Send the body repeated to `length` bytes, streamed (chunked: without announcing it).
+    Repeat {
+        length: u64,
+        chunked: bool,
+    },
 }
 
 pub(crate) struct Response {
@@ -357,7 +362,10 @@ fn custom(custom: &CustomResponse, rate_limit: RateLimitState) -> Response {
         body: custom.body.clone(),
         delivery: match custom.cut {
             Some(Cut { after, reset }) => Delivery::Cut { after, reset },
-            None => Delivery::Full,
+            None => match custom.repeat {
+                Some(Repeat { length, chunked }) => Delivery::Repeat { length, chunked },
+                None => Delivery::Full,
+            },
         },
         close,
     }

@@ -102,6 +102,14 @@ pub(crate) async fn serve(
                 set_reset(&stream);
                 return;
             }
+            Delivery::Repeat { length, chunked } => {
+                // A client that refuses the body hangs up: nothing more to do either way.
+                write_repeated(&mut stream, &response, length, chunked)
+                    .await
+                    .ok();
+                stream.shutdown().await.ok();
+                return;
+            }
         }
     }
 }
@@ -221,7 +229,8 @@ async fn discard(stream: &mut TcpStream, buf: &mut Vec<u8>, mut length: usize) -
     }
 }
 
-fn head_bytes(response: &Response, content_length: usize, keep_alive: bool) -> Vec<u8> {
+/// The status line and the response's headers, without the framing headers.
+fn response_head(response: &Response) -> String {
     let mut head = format!(
         "HTTP/1.1 {} {}\r\n",
         response.status,
@@ -233,6 +242,11 @@ fn head_bytes(response: &Response, content_length: usize, keep_alive: bool) -> V
         head.push_str(value);
         head.push_str("\r\n");
     }
+    head
+}
+
+fn head_bytes(response: &Response, content_length: usize, keep_alive: bool) -> Vec<u8> {
+    let mut head = response_head(response);
     head.push_str("content-length: ");
     head.push_str(&content_length.to_string());
     head.push_str("\r\n");
@@ -258,6 +272,53 @@ async fn write_full(
     } else {
         stream.write_all(&head).await?;
         stream.write_all(&response.body).await?;
+    }
+    stream.flush().await
+}
+
+/// The head, then the body repeated to `length` bytes, 64 KiB at a time (as chunks of
+/// `Transfer-Encoding: chunked` when `chunked`, else announced in `Content-Length`).
+async fn write_repeated(
+    stream: &mut TcpStream,
+    response: &Response,
+    length: u64,
+    chunked: bool,
+) -> io::Result<()> {
+    const BLOCK: usize = 64 * 1024;
+    let unit: &[u8] = if response.body.is_empty() {
+        b" "
+    } else {
+        &response.body
+    };
+    let block: Vec<u8> = unit.iter().copied().cycle().take(BLOCK).collect();
+    let mut head = if chunked {
+        let mut chunked_head = response_head(response);
+        chunked_head.push_str("transfer-encoding: chunked\r\nconnection: close\r\n\r\n");
+        chunked_head.into_bytes()
+    } else {
+        head_bytes(
+            response,
+            usize::try_from(length).unwrap_or(usize::MAX),
+            false,
+        )
+    };
+    stream.write_all(&head).await?;
+    head.clear();
+    let mut left = length;
+    while left > 0 {
+        let take = usize::try_from(left.min(BLOCK as u64)).unwrap_or(BLOCK);
+        let piece = block.get(..take).unwrap_or_default();
+        if chunked {
+            stream.write_all(format!("{take:x}\r\n").as_bytes()).await?;
+            stream.write_all(piece).await?;
+            stream.write_all(b"\r\n").await?;
+        } else {
+            stream.write_all(piece).await?;
+        }
+        left -= take as u64;
+    }
+    if chunked {
+        stream.write_all(b"0\r\n\r\n").await?;
     }
     stream.flush().await
 }

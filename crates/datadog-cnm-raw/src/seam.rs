@@ -119,18 +119,46 @@ impl ClientHooks<Seam> for Client {
             };
             return Ok(rebuild(&response, Bytes::new(), Some(refused)));
         }
-        let capacity = announced.unwrap_or(0).min(limit);
-        let mut body = Vec::with_capacity(usize::try_from(capacity).unwrap_or(0));
-        while let Some(block) = response.chunk().await? {
-            if (body.len() + block.len()) as u64 > limit {
-                let refused = BodyTooLarge {
-                    limit,
-                    announced: None,
-                };
-                return Ok(rebuild(&response, Bytes::new(), Some(refused)));
+        // A body of announced length is read into a buffer of that size. Without a length,
+        // blocks are kept as they come and joined at the end: a growing buffer would hold
+        // its old and new allocations at once, up to three times the limit.
+        let body = match announced {
+            Some(length) => {
+                let mut body = Vec::with_capacity(usize::try_from(length).unwrap_or(0));
+                while let Some(block) = response.chunk().await? {
+                    if (body.len() + block.len()) as u64 > limit {
+                        let refused = BodyTooLarge {
+                            limit,
+                            announced: None,
+                        };
+                        return Ok(rebuild(&response, Bytes::new(), Some(refused)));
+                    }
+                    body.extend_from_slice(&block);
+                }
+                body
             }
-            body.extend_from_slice(&block);
-        }
+            None => {
+                let mut blocks: Vec<Bytes> = Vec::new();
+                let mut total: u64 = 0;
+                while let Some(block) = response.chunk().await? {
+                    total += block.len() as u64;
+                    if total > limit {
+                        drop(blocks);
+                        let refused = BodyTooLarge {
+                            limit,
+                            announced: None,
+                        };
+                        return Ok(rebuild(&response, Bytes::new(), Some(refused)));
+                    }
+                    blocks.push(block);
+                }
+                let mut body = Vec::with_capacity(usize::try_from(total).unwrap_or(0));
+                for block in blocks {
+                    body.extend_from_slice(&block);
+                }
+                body
+            }
+        };
         Ok(rebuild(&response, Bytes::from(body), None))
     }
 
