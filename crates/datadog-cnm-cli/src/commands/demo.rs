@@ -21,8 +21,8 @@ use crate::exit::Failure;
 use crate::settings::{Endpoint, Setting, Settings, Source, Target};
 
 /// The keys the demo's mock requires and its client sends; not real keys.
-const DEMO_API_KEY: &str = "demo-api-key";
-const DEMO_APP_KEY: &str = "demo-app-key";
+pub(super) const DEMO_API_KEY: &str = "demo-api-key";
+pub(super) const DEMO_APP_KEY: &str = "demo-app-key";
 /// The demo's tables fit this many columns unless `COLUMNS` says otherwise.
 const DEMO_COLUMNS: &str = "100";
 
@@ -118,23 +118,7 @@ pub async fn run<W: Write>(
     let columns = settings
         .env("COLUMNS")
         .unwrap_or_else(|| DEMO_COLUMNS.to_owned());
-    let target = Target {
-        profile: None,
-        endpoint: Setting {
-            value: Ok(Endpoint::BaseUrl(server.url().to_owned())),
-            source: Source::Default,
-        },
-        api_key: Some(Setting {
-            value: KeySource::File(DEMO_API_KEY.to_owned()),
-            source: Source::Default,
-        }),
-        app_key: Some(Setting {
-            value: KeySource::File(DEMO_APP_KEY.to_owned()),
-            source: Source::Default,
-        }),
-    };
-    let env = move |name: &str| (name == "COLUMNS").then(|| columns.clone());
-    let demo = settings.with_target(target, "the bundled mock", std::sync::Arc::new(env));
+    let demo = for_mock(settings, server.url(), "the bundled mock", &columns);
     let result = sections(&demo, out, now).await;
     server.shutdown().await;
     result
@@ -159,14 +143,7 @@ async fn sections<W: Write>(
             section.title,
             shown(section.args)
         )?;
-        let cli = Cli::try_parse_from(std::iter::once("ddcnm").chain(section.args.iter().copied()))
-            .map_err(|e| Failure::Other(format!("a demo command does not parse: {e}")))?;
-        let (endpoint, args) = match &cli.command {
-            Command::Connections(args) => (query::Endpoint::Connections, args),
-            Command::Dns(args) => (query::Endpoint::Dns, args),
-            _ => return Err(Failure::Other("a demo command is not a query".to_owned())),
-        };
-        query::run(endpoint, args, settings, &mut *out, now).await?;
+        run_line(section.args, settings, out, now).await?;
     }
     writeln!(
         out,
@@ -178,6 +155,46 @@ async fn sections<W: Write>(
          DD_API_KEY=… DD_APP_KEY=… DD_SITE=datadoghq.eu ddcnm connections --last 1h"
     )?;
     Ok(())
+}
+
+/// `settings` aimed at the mock at `url` with the demo's keys, called `label` in headings,
+/// tables `columns` wide.
+pub(super) fn for_mock(settings: &Settings, url: &str, label: &str, columns: &str) -> Settings {
+    let key = |key: &str| {
+        Some(Setting {
+            value: KeySource::File(key.to_owned()),
+            source: Source::Default,
+        })
+    };
+    let target = Target {
+        profile: None,
+        endpoint: Setting {
+            value: Ok(Endpoint::BaseUrl(url.to_owned())),
+            source: Source::Default,
+        },
+        api_key: key(DEMO_API_KEY),
+        app_key: key(DEMO_APP_KEY),
+    };
+    let columns = columns.to_owned();
+    let env = move |name: &str| (name == "COLUMNS").then(|| columns.clone());
+    settings.with_target(target, label, std::sync::Arc::new(env))
+}
+
+/// Run the query command line `args` (without `ddcnm`) with `settings`, as `ddcnm` would.
+pub(super) async fn run_line<W: Write>(
+    args: &[&str],
+    settings: &Settings,
+    out: &mut W,
+    now: SystemTime,
+) -> Result<(), Failure> {
+    let cli = Cli::try_parse_from(std::iter::once("ddcnm").chain(args.iter().copied()))
+        .map_err(|e| Failure::Other(format!("a demo command does not parse: {e}")))?;
+    let (endpoint, args) = match &cli.command {
+        Command::Connections(args) => (query::Endpoint::Connections, args),
+        Command::Dns(args) => (query::Endpoint::Dns, args),
+        _ => return Err(Failure::Other("a demo command is not a query".to_owned())),
+    };
+    query::run(endpoint, args, settings, &mut *out, now).await
 }
 
 /// `now` without its seconds, so that runs within a minute agree.

@@ -8,6 +8,8 @@ mod fields;
 mod mock_server;
 mod profiles;
 mod query;
+#[cfg(test)]
+mod recipes;
 mod report;
 mod shell;
 mod sites;
