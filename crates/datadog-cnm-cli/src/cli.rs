@@ -3,11 +3,11 @@
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::str::FromStr;
-use std::time::Duration;
+use std::time::{Duration, SystemTime};
 
 use clap::builder::PossibleValue;
 use clap::{Args, Parser, Subcommand, ValueEnum};
-use datadog_cnm::ConnectionsQuery;
+use datadog_cnm::{ConnectionsQuery, Window};
 
 use crate::time::{Dur, TimeSpec, parse_duration};
 
@@ -241,22 +241,9 @@ pub struct CompletionsArgs {
 /// Flags of `connections` and `dns`.
 #[derive(Debug, Args)]
 pub struct QueryArgs {
-    /// Start of the window (T).
-    #[arg(
-        long,
-        value_name = "T",
-        conflicts_with = "last",
-        allow_hyphen_values = true
-    )]
-    pub from: Option<TimeSpec>,
-
-    /// End of the window (T), default now.
-    #[arg(long, value_name = "T", allow_hyphen_values = true)]
-    pub to: Option<TimeSpec>,
-
-    /// The window is this long, ending at --to (or now), e.g. 1h.
-    #[arg(long, value_name = "DUR")]
-    pub last: Option<Dur>,
+    /// The window.
+    #[command(flatten)]
+    pub window: WindowArgs,
 
     /// Group by these fields (comma-separated, at most 10), e.g. client_service,server_service.
     #[arg(long, value_name = "a,b", value_delimiter = ',')]
@@ -370,22 +357,9 @@ pub struct ReportArgs {
     #[arg(long, value_name = "FILE")]
     pub html: PathBuf,
 
-    /// Start of the window (T).
-    #[arg(
-        long,
-        value_name = "T",
-        conflicts_with = "last",
-        allow_hyphen_values = true
-    )]
-    pub from: Option<TimeSpec>,
-
-    /// End of the window (T), default now.
-    #[arg(long, value_name = "T", allow_hyphen_values = true)]
-    pub to: Option<TimeSpec>,
-
-    /// The window is this long, ending at --to (or now), e.g. 6h.
-    #[arg(long, value_name = "DUR")]
-    pub last: Option<Dur>,
+    /// The window.
+    #[command(flatten)]
+    pub window: WindowArgs,
 
     /// Group connections by these fields (comma-separated, at most 10); the map's nodes
     /// are the client_* and server_* values. Default client_service,server_service.
@@ -481,6 +455,44 @@ pub struct ExportArgs {
     /// The query, as for `connections` and `dns`; --step is required.
     #[command(flatten)]
     pub query: QueryArgs,
+}
+
+/// `--from`, `--to`, `--last`: the window of a query, an export or a report.
+#[derive(Clone, Copy, Debug, Default, Args)]
+pub struct WindowArgs {
+    /// Start of the window (T).
+    #[arg(
+        long,
+        value_name = "T",
+        conflicts_with = "last",
+        allow_hyphen_values = true
+    )]
+    pub from: Option<TimeSpec>,
+
+    /// End of the window (T), default now.
+    #[arg(long, value_name = "T", allow_hyphen_values = true)]
+    pub to: Option<TimeSpec>,
+
+    /// The window is this long, ending at --to (or now), e.g. 1h.
+    #[arg(long, value_name = "DUR")]
+    pub last: Option<Dur>,
+}
+
+impl WindowArgs {
+    /// The window these flags give (default: the last 15 minutes, ending at `--to` or
+    /// now), every relative time resolved against the same `now`.
+    pub fn resolve(&self, now: SystemTime) -> Result<Window, datadog_cnm::Error> {
+        let to = self.to.map_or(now, |to| to.resolve(now));
+        match (self.from, self.last) {
+            (Some(from), _) => Window::between(from.resolve(now), to),
+            (None, last) => {
+                let last = last.map_or(ConnectionsQuery::DEFAULT_WINDOW, |d| d.0);
+                // `ending_at` clamps at 1970: the window may be empty, which `between` says.
+                let window = Window::ending_at(to, last);
+                Window::between(window.from, window.to)
+            }
+        }
+    }
 }
 
 /// `--sort-by [delta:]METRIC[:asc]`.
@@ -642,6 +654,47 @@ mod tests {
     #[test]
     fn the_command_line_is_consistent() {
         Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn windows_from_every_flag_combination() {
+        use crate::time::TimeSpec;
+        let secs = Duration::from_secs;
+        let now = std::time::UNIX_EPOCH + secs(1_800_000_000);
+        let window = |args: WindowArgs| args.resolve(now).ok();
+        assert_eq!(
+            window(WindowArgs::default()),
+            Some(Window::ending_at(now, ConnectionsQuery::DEFAULT_WINDOW))
+        );
+        let last = WindowArgs {
+            last: Some(Dur(secs(3600))),
+            to: Some(TimeSpec::Ago(secs(600))),
+            ..WindowArgs::default()
+        };
+        assert_eq!(
+            window(last),
+            Some(Window::ending_at(now - secs(600), secs(3600)))
+        );
+        let from = WindowArgs {
+            from: Some(TimeSpec::Ago(secs(7200))),
+            ..WindowArgs::default()
+        };
+        assert_eq!(window(from), Window::between(now - secs(7200), now).ok());
+        let inverted = WindowArgs {
+            from: Some(TimeSpec::Now),
+            to: Some(TimeSpec::Ago(secs(60))),
+            last: None,
+        };
+        assert!(matches!(
+            inverted.resolve(now),
+            Err(datadog_cnm::Error::InvalidInput { .. })
+        ));
+        // Before 1970 there is nothing: an empty window is refused, not sent.
+        let early = WindowArgs {
+            to: Some(TimeSpec::Ago(secs(1_800_000_000))),
+            ..WindowArgs::default()
+        };
+        assert!(early.resolve(now).is_err());
     }
 
     #[test]

@@ -2,12 +2,12 @@
 //! into bytes, every metric of the table in table order.
 
 use crate::accumulate::{Groups, accumulate};
-use crate::effects::Effects;
+use crate::effects::{Effects, SideEffects};
 use crate::grouping::{GroupKey, Grouping, matcher, top};
 use crate::interner::Interner;
 use crate::json::{escape, push_count};
 use crate::params::Params;
-use crate::topology::{CONN_KEYS, DNS_KEYS, Topology};
+use crate::topology::{CONN_KEYS, DNS_KEYS, Flows, Topology};
 
 /// The rows of one request: the groups, and the order of the page.
 struct Page {
@@ -29,17 +29,7 @@ pub(crate) fn connections(topology: &Topology, effects: &Effects, params: &Param
     let strings = &topology.strings;
     let flows = &topology.conn;
     let plan = &flows.plan;
-    let grouping = Grouping::new(&CONN_KEYS, &params.group_by, topology.not_available);
-    let matcher = matcher(params, &CONN_KEYS, strings);
-    let groups = accumulate(
-        topology,
-        flows,
-        &effects.conn,
-        &grouping,
-        matcher.as_ref(),
-        (params.from, params.to),
-    );
-    let page = sorted(grouping, groups, &plan.sort, params.limit, strings);
+    let page = answer(topology, flows, &effects.conn, &CONN_KEYS, params);
     let seconds = params.to - params.from;
     let names: Vec<String> = plan
         .metrics
@@ -87,17 +77,7 @@ pub(crate) fn dns(topology: &Topology, effects: &Effects, params: &Params) -> Ve
     let strings = &topology.strings;
     let flows = &topology.dns;
     let plan = &flows.plan;
-    let grouping = Grouping::new(&DNS_KEYS, &params.group_by, topology.not_available);
-    let matcher = matcher(params, &DNS_KEYS, strings);
-    let groups = accumulate(
-        topology,
-        flows,
-        &effects.dns,
-        &grouping,
-        matcher.as_ref(),
-        (params.from, params.to),
-    );
-    let page = sorted(grouping, groups, &plan.sort, params.limit, strings);
+    let page = answer(topology, flows, &effects.dns, &DNS_KEYS, params);
     let seconds = params.to - params.from;
     let names: Vec<String> = plan
         .metrics
@@ -138,6 +118,29 @@ pub(crate) fn dns(topology: &Topology, effects: &Effects, params: &Params) -> Ve
     }
     out.extend_from_slice(b"]}");
     out
+}
+
+/// The groups of one endpoint's flows (grouped by `keys`) that `params` asks for, summed
+/// over its window, sorted and cut at its limit.
+fn answer<const K: usize>(
+    topology: &Topology,
+    flows: &Flows<K>,
+    effects: &SideEffects,
+    keys: &[&str],
+    params: &Params,
+) -> Page {
+    let strings = &topology.strings;
+    let grouping = Grouping::new(keys, &params.group_by, topology.not_available);
+    let matcher = matcher(params, keys, strings);
+    let groups = accumulate(
+        topology,
+        flows,
+        effects,
+        &grouping,
+        matcher.as_ref(),
+        (params.from, params.to),
+    );
+    sorted(grouping, groups, &flows.plan.sort, params.limit, strings)
 }
 
 fn sorted(

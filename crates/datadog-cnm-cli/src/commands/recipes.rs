@@ -5,7 +5,7 @@
 //! `DDCNM_WRITE_RECIPES=1 cargo test -p datadog-cnm-cli recipes`, and read the diff.
 
 use std::path::PathBuf;
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, UNIX_EPOCH};
 
 use clap::Parser;
 use datadog_cnm_mock::MockServer;
@@ -58,7 +58,10 @@ async fn regenerated(text: &str) -> String {
 #[tokio::test]
 async fn every_recipe_prints_what_the_document_shows() {
     let text = std::fs::read_to_string(document()).unwrap();
-    assert!(text.matches("\n$ ddcnm ").count() >= 4, "the four questions");
+    assert!(
+        text.matches("\n$ ddcnm ").count() >= 4,
+        "the four questions"
+    );
     let fresh = regenerated(&text).await;
     if std::env::var_os("DDCNM_WRITE_RECIPES").is_some() {
         std::fs::write(document(), &fresh).unwrap();

@@ -100,22 +100,6 @@ struct Plan {
     dns: Measures<DnsRow>,
 }
 
-/// The window of `--from`/`--to`/`--last` (default: the last 15 minutes, as for queries),
-/// all relative times resolved against the same `now`.
-fn window_of(args: &ReportArgs, now: SystemTime) -> Result<Window, Failure> {
-    let to = args.to.map_or(now, |to| to.resolve(now));
-    let window = match (args.from, args.last) {
-        (Some(from), _) => Window::between(from.resolve(now), to)?,
-        (None, last) => {
-            let last = last.map_or(Query::<Connection>::DEFAULT_WINDOW, |d| d.0);
-            let window = Window::ending_at(to, last);
-            // `ending_at` clamps at 1970: the window may be empty.
-            Window::between(window.from, window.to)?
-        }
-    };
-    Ok(window)
-}
-
 /// `--html FILE`: `-` is stdout; a file must be in a directory that exists.
 fn destination(path: &Path) -> Result<Destination, Failure> {
     if path.as_os_str() == "-" {
@@ -167,7 +151,7 @@ fn fields(flag: &str, given: &[String], default: &[&str]) -> Result<Vec<String>,
 
 impl Plan {
     fn new(args: &ReportArgs, now: SystemTime) -> Result<Self, Failure> {
-        let window = window_of(args, now)?;
+        let window = args.window.resolve(now)?;
         let destination = destination(&args.html)?;
         let group_by = fields("--group-by", &args.group_by, &CONNECTIONS_BY)?;
         let dns_group_by = fields("--dns-group-by", &args.dns_group_by, &DNS_BY)?;

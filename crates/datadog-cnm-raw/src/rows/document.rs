@@ -102,9 +102,9 @@ impl<'de, R: RowDecode> Visitor<'de> for DocumentVisitor<R> {
         while let Some(key) = map.next_key::<KeyStr<'de>>()? {
             if key.as_bytes() == b"data" {
                 document.data = if self.general {
-                    map.next_value_seed(GeneralRows(PhantomData))?
+                    map.next_value_seed(Data::<R, General>::new())?
                 } else {
-                    map.next_value_seed(Data(PhantomData))?
+                    map.next_value_seed(Data::<R, InPlace>::new())?
                 };
             } else {
                 let key = key.to_str()?.to_owned();
@@ -115,37 +115,18 @@ impl<'de, R: RowDecode> Visitor<'de> for DocumentVisitor<R> {
     }
 }
 
-/// The `data` member: `null`, or an array of rows decoded in place.
-struct Data<R>(PhantomData<R>);
-
-impl<'de, R: RowDecode> DeserializeSeed<'de> for Data<R> {
-    type Value = Vec<R>;
-
-    fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<Vec<R>, D::Error> {
-        deserializer.deserialize_option(self)
-    }
+/// How the rows of a `data` array are read.
+trait ReadRows {
+    /// Read every row of `seq`.
+    fn read<'de, R: RowDecode, A: SeqAccess<'de>>(seq: A) -> Result<Vec<R>, A::Error>;
 }
 
-impl<'de, R: RowDecode> Visitor<'de> for Data<R> {
-    type Value = Vec<R>;
+/// Rows decoded in place, in the page's vector, each with the buffer sizes learnt from the
+/// rows before it (the fast path).
+struct InPlace;
 
-    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("an array of rows")
-    }
-
-    fn visit_none<E: de::Error>(self) -> Result<Vec<R>, E> {
-        Ok(Vec::new())
-    }
-
-    fn visit_unit<E: de::Error>(self) -> Result<Vec<R>, E> {
-        Ok(Vec::new())
-    }
-
-    fn visit_some<D: Deserializer<'de>>(self, deserializer: D) -> Result<Vec<R>, D::Error> {
-        deserializer.deserialize_seq(self)
-    }
-
-    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Vec<R>, A::Error> {
+impl ReadRows for InPlace {
+    fn read<'de, R: RowDecode, A: SeqAccess<'de>>(mut seq: A) -> Result<Vec<R>, A::Error> {
         let hint = seq.size_hint().unwrap_or(MAX_ROWS_HINT).min(MAX_ROWS_HINT);
         // One more than the hint: the place for a next row that turns out not to exist.
         let mut rows: Vec<R> = Vec::with_capacity(hint + 1);
@@ -176,10 +157,29 @@ impl<'de, R: RowDecode> Visitor<'de> for Data<R> {
     }
 }
 
-/// `data` read with the general decoder: `null` or an array of rows, each row key by key.
-struct GeneralRows<R>(PhantomData<R>);
+/// Rows read with the general decoder, each key by key.
+struct General;
 
-impl<'de, R: RowDecode> DeserializeSeed<'de> for GeneralRows<R> {
+impl ReadRows for General {
+    fn read<'de, R: RowDecode, A: SeqAccess<'de>>(mut seq: A) -> Result<Vec<R>, A::Error> {
+        let mut rows = Vec::with_capacity(seq.size_hint().unwrap_or(0).min(MAX_ROWS_HINT));
+        while let Some(row) = seq.next_element_seed(GeneralRow(PhantomData))? {
+            rows.push(row);
+        }
+        Ok(rows)
+    }
+}
+
+/// The `data` member: `null` (no rows), or an array of rows read the way `M` says.
+struct Data<R, M>(PhantomData<(R, M)>);
+
+impl<R, M> Data<R, M> {
+    fn new() -> Self {
+        Self(PhantomData)
+    }
+}
+
+impl<'de, R: RowDecode, M: ReadRows> DeserializeSeed<'de> for Data<R, M> {
     type Value = Vec<R>;
 
     fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<Vec<R>, D::Error> {
@@ -187,7 +187,7 @@ impl<'de, R: RowDecode> DeserializeSeed<'de> for GeneralRows<R> {
     }
 }
 
-impl<'de, R: RowDecode> Visitor<'de> for GeneralRows<R> {
+impl<'de, R: RowDecode, M: ReadRows> Visitor<'de> for Data<R, M> {
     type Value = Vec<R>;
 
     fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -206,12 +206,8 @@ impl<'de, R: RowDecode> Visitor<'de> for GeneralRows<R> {
         deserializer.deserialize_seq(self)
     }
 
-    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Vec<R>, A::Error> {
-        let mut rows = Vec::with_capacity(seq.size_hint().unwrap_or(0).min(MAX_ROWS_HINT));
-        while let Some(row) = seq.next_element_seed(GeneralRow(PhantomData))? {
-            rows.push(row);
-        }
-        Ok(rows)
+    fn visit_seq<A: SeqAccess<'de>>(self, seq: A) -> Result<Vec<R>, A::Error> {
+        M::read(seq)
     }
 }
 

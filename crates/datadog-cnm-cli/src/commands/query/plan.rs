@@ -4,7 +4,7 @@
 use std::time::{Duration, SystemTime};
 
 use datadog_cnm::analysis::{Measure, Number, Order};
-use datadog_cnm::{Client, Connection, Operation, Page, Query, Row, Window};
+use datadog_cnm::{Client, Operation, Page, Query, Row, Window};
 
 use crate::cli::{OutputFormat, QueryArgs};
 use crate::commands::warn;
@@ -74,7 +74,7 @@ impl<R: Row> Plan<R> {
         settings: &Settings,
         now: SystemTime,
     ) -> Result<Self, Failure> {
-        let window = window_of(args, now)?;
+        let window = args.window.resolve(now)?;
         let step = args.step.map(|step| step.0);
         // --group-by, else the profile's, else the endpoint's default.
         let group_by = match (&settings.group_by, args.group_by.is_empty()) {
@@ -406,90 +406,4 @@ pub(in crate::commands) fn warn_about_flags<R: Row>(
 /// `--group-by a, b` means `a` and `b`.
 pub(in crate::commands) fn trimmed(items: &[String]) -> Vec<String> {
     items.iter().map(|item| item.trim().to_owned()).collect()
-}
-
-/// The window of `--from`/`--to`/`--last` (default: the last 15 minutes), all relative
-/// times resolved against the same `now`.
-fn window_of(args: &QueryArgs, now: SystemTime) -> Result<Window, Failure> {
-    let to = args.to.map_or(now, |to| to.resolve(now));
-    let window = match (args.from, args.last) {
-        (Some(from), _) => Window::between(from.resolve(now), to)?,
-        (None, Some(last)) => checked(Window::ending_at(to, last.0))?,
-        (None, None) => checked(Window::ending_at(to, Query::<Connection>::DEFAULT_WINDOW))?,
-    };
-    Ok(window)
-}
-
-/// A window that `ending_at` clamped at 1970 may be empty.
-fn checked(window: Window) -> Result<Window, Failure> {
-    Ok(Window::between(window.from, window.to)?)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::time::{Dur, TimeSpec};
-    use std::time::UNIX_EPOCH;
-
-    fn args() -> QueryArgs {
-        QueryArgs {
-            from: None,
-            to: None,
-            last: None,
-            group_by: Vec::new(),
-            tags: Vec::new(),
-            query: None,
-            limit: None,
-            step: None,
-            concurrency: None,
-            align: false,
-            no_align: false,
-            sort_by: None,
-            top: None,
-            compare: None,
-            trend: None,
-            per_window: false,
-            rate: false,
-            columns: Vec::new(),
-            keep_going: false,
-            deadline: None,
-        }
-    }
-
-    fn secs(n: u64) -> Duration {
-        Duration::from_secs(n)
-    }
-
-    #[test]
-    fn windows_from_every_flag_combination() {
-        let now = UNIX_EPOCH + secs(1_800_000_000);
-        let window = |args: &QueryArgs| window_of(args, now).ok();
-        assert_eq!(
-            window(&args()),
-            Some(Window::ending_at(now, Query::<Connection>::DEFAULT_WINDOW))
-        );
-        let last = QueryArgs {
-            last: Some(Dur(secs(3600))),
-            to: Some(TimeSpec::Ago(secs(600))),
-            ..args()
-        };
-        assert_eq!(
-            window(&last),
-            Some(Window::ending_at(now - secs(600), secs(3600)))
-        );
-        let from = QueryArgs {
-            from: Some(TimeSpec::Ago(secs(7200))),
-            ..args()
-        };
-        assert_eq!(window(&from), Window::between(now - secs(7200), now).ok());
-        let inverted = QueryArgs {
-            from: Some(TimeSpec::Now),
-            to: Some(TimeSpec::Ago(secs(60))),
-            ..args()
-        };
-        assert!(matches!(
-            window_of(&inverted, now),
-            Err(Failure::Client(datadog_cnm::Error::InvalidInput { .. }))
-        ));
-    }
 }
