@@ -1,6 +1,33 @@
 //! Flags of the form `--name VALUE` or `--name=VALUE`, for the commands that take only such.
 
 use std::collections::BTreeMap;
+use std::path::PathBuf;
+
+/// The files `spec-sync` and `upstream-patch` work on: `--upstream FILE` (required),
+/// `--ours PATH` (default `spec/datadog-cnm.yaml`), `--fixes PATH` (default
+/// `spec/FIXES.md`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SpecFiles {
+    /// `--upstream FILE`: the full upstream definition.
+    pub upstream: PathBuf,
+    /// `--ours PATH`: our fragment.
+    pub ours: Option<PathBuf>,
+    /// `--fixes PATH`: the explanations of our differences.
+    pub fixes: Option<PathBuf>,
+}
+
+impl SpecFiles {
+    /// Parse the arguments after the command's name; the error is one line for the user.
+    pub fn parse(args: &[&str]) -> Result<SpecFiles, String> {
+        let flags = flags(args, &["--upstream", "--ours", "--fixes"])?;
+        let path = |flag: &str| flags.get(flag).map(PathBuf::from);
+        Ok(SpecFiles {
+            upstream: path("--upstream").ok_or("--upstream FILE is required")?,
+            ours: path("--ours"),
+            fixes: path("--fixes"),
+        })
+    }
+}
 
 /// The values of `args`, by flag; every flag must be one of `allowed` and appear once. The
 /// error is one line for the user.

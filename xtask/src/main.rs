@@ -74,14 +74,14 @@ fn main() -> ExitCode {
                 return ExitCode::from(2);
             }
         },
-        ["spec-sync", rest @ ..] => match spec_sync::Options::parse(rest) {
+        ["spec-sync", rest @ ..] => match cli::SpecFiles::parse(rest) {
             Ok(options) => spec_sync::run(&workspace_root(), &options),
             Err(message) => {
                 eprintln!("error: {message}\n\n{USAGE}");
                 return ExitCode::from(2);
             }
         },
-        ["upstream-patch", rest @ ..] => match upstream_patch::Options::parse(rest) {
+        ["upstream-patch", rest @ ..] => match cli::SpecFiles::parse(rest) {
             Ok(options) => upstream_patch::run(&workspace_root(), &options),
             Err(message) => {
                 eprintln!("error: {message}\n\n{USAGE}");

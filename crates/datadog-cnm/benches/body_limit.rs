@@ -5,7 +5,9 @@
 //!
 //! `cargo bench -p datadog-cnm --bench body_limit`
 
-use datadog_cnm::{Client, Error, Window};
+#[path = "support/client.rs"]
+mod client;
+use datadog_cnm::{Error, Window};
 use datadog_cnm_mock::{CustomResponse, Fault, MockServer};
 use peak_alloc::PeakAlloc;
 
@@ -35,12 +37,7 @@ fn main() {
             .start()
             .await
             .unwrap_or_else(|e| panic!("mock: {e}"));
-        let client = Client::builder()
-            .base_url(server.url())
-            .api_key("k")
-            .app_key("a")
-            .build()
-            .unwrap_or_else(|e| panic!("client: {e}"));
+        let client = client::client_for(&server);
         let window = Window::from_unix(1_790_000_000, 1_790_000_900)
             .unwrap_or_else(|e| panic!("window: {e}"));
         for case in ["announced", "streamed"] {

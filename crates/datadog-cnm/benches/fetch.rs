@@ -2,6 +2,8 @@
 //! through the facade and with bare `reqwest` + `serde_json` into the same types from the
 //! same server (criterion; `fetch_ratio` measures the two side by side).
 
+#[path = "support/client.rs"]
+mod client;
 #[path = "support/decode.rs"]
 mod decode;
 #[path = "support/fetch.rs"]

@@ -5,6 +5,8 @@
 //!
 //! `cargo bench -p datadog-cnm --bench fetch_ratio` (`ROUNDS=100` for more rounds).
 
+#[path = "support/client.rs"]
+mod client;
 #[path = "support/decode.rs"]
 mod decode;
 #[path = "support/fetch.rs"]

@@ -5,6 +5,8 @@
 //!
 //! `cargo bench -p datadog-cnm --bench ratelimited` (`RUNS=3` for more runs).
 
+#[path = "support/client.rs"]
+mod client;
 #[path = "support/decode.rs"]
 mod decode;
 #[path = "support/fetch.rs"]
@@ -12,7 +14,7 @@ mod fetch;
 
 use std::time::{Duration, Instant};
 
-use datadog_cnm::{Client, Window};
+use datadog_cnm::Window;
 use datadog_cnm_mock::MockServer;
 
 /// The allocator `ddcnm` uses (see `decode_ratio`).
@@ -48,15 +50,7 @@ async fn series() -> (f64, u64, u64) {
         Ok(server) => server,
         Err(e) => panic!("mock server: {e}"),
     };
-    let client = match Client::builder()
-        .base_url(server.url())
-        .api_key("bench")
-        .app_key("bench")
-        .build()
-    {
-        Ok(client) => client,
-        Err(e) => panic!("client: {e}"),
-    };
+    let client = crate::client::client_for(&server);
     let day = Window::last(Duration::from_secs(86_400));
     let started = Instant::now();
     let pages = client

@@ -1,11 +1,13 @@
 //! `series/24x1h`: a day in hourly windows against the mock with 50 ms of latency per
 //! response, fetched 8 at a time versus one after another.
 
+#[path = "support/client.rs"]
+mod client;
 use std::hint::black_box;
 use std::time::Duration;
 
 use criterion::{Criterion, criterion_group, criterion_main};
-use datadog_cnm::{Client, Window};
+use datadog_cnm::Window;
 use datadog_cnm_mock::MockServer;
 
 /// The allocator `ddcnm` uses (see `decode_ratio`).
@@ -30,15 +32,7 @@ fn bench(c: &mut Criterion) {
         Ok(server) => server,
         Err(e) => panic!("mock server: {e}"),
     };
-    let client = match Client::builder()
-        .base_url(server.url())
-        .api_key("bench")
-        .app_key("bench")
-        .build()
-    {
-        Ok(client) => client,
-        Err(e) => panic!("client: {e}"),
-    };
+    let client = crate::client::client_for(&server);
     let day = Window::last(Duration::from_secs(86_400));
     let query = client
         .connections()

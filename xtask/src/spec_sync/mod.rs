@@ -16,14 +16,14 @@ mod take;
 
 use std::collections::BTreeSet;
 use std::fs;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::ExitCode;
 
 use anyhow::{Context, Result};
 
 use self::summary::Summary;
 use self::take::Taking;
-use crate::cli;
+use crate::cli::SpecFiles;
 use crate::spec_diff::compare::{Difference, Kind};
 use crate::spec_diff::explain;
 use crate::spec_diff::node::{Seg, path_text};
@@ -33,30 +33,6 @@ use crate::spec_edit::{self, SpecEdit};
 
 /// How many times an edit that makes something else differ is undone before giving up.
 const ROUNDS: usize = 4;
-
-/// The command line of `spec-sync`.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Options {
-    /// `--upstream FILE`: the full upstream definition.
-    pub upstream: PathBuf,
-    /// `--ours PATH`: the fragment to update (default `spec/datadog-cnm.yaml`).
-    pub ours: Option<PathBuf>,
-    /// `--fixes PATH`: the explanations (default `spec/FIXES.md`).
-    pub fixes: Option<PathBuf>,
-}
-
-impl Options {
-    /// Parse the arguments after `spec-sync`; the error is one line for the user.
-    pub fn parse(args: &[&str]) -> Result<Options, String> {
-        let flags = cli::flags(args, &["--upstream", "--ours", "--fixes"])?;
-        let path = |flag: &str| flags.get(flag).map(PathBuf::from);
-        Ok(Options {
-            upstream: path("--upstream").ok_or("--upstream FILE is required")?,
-            ours: path("--ours"),
-            fixes: path("--fixes"),
-        })
-    }
-}
 
 /// What a sync produced.
 pub struct Outcome {
@@ -69,7 +45,7 @@ pub struct Outcome {
 }
 
 /// Run `spec-sync` from the workspace root `root`: update the file and print the summary.
-pub fn run(root: &Path, options: &Options) -> Result<ExitCode> {
+pub fn run(root: &Path, options: &SpecFiles) -> Result<ExitCode> {
     let (ours_path, ours_label) = spec_diff::input(root, options.ours.as_deref(), OURS_PATH);
     let outcome = sync(root, options)?;
     if outcome.changed {
@@ -81,7 +57,7 @@ pub fn run(root: &Path, options: &Options) -> Result<ExitCode> {
 }
 
 /// Everything `run` does except writing the file.
-pub fn sync(root: &Path, options: &Options) -> Result<Outcome> {
+pub fn sync(root: &Path, options: &SpecFiles) -> Result<Outcome> {
     let (ours_path, ours_label) = spec_diff::input(root, options.ours.as_deref(), OURS_PATH);
     let (fixes_path, fixes_label) = spec_diff::input(root, options.fixes.as_deref(), FIXES_PATH);
     let upstream_label = options.upstream.display().to_string();

@@ -13,12 +13,12 @@ mod carry;
 
 use std::fmt::Write as _;
 use std::fs;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::ExitCode;
 
 use anyhow::{Context, Result, bail};
 
-use crate::cli;
+use crate::cli::SpecFiles;
 use crate::spec_diff::explain::{self, Category, Entry, SendUpstream};
 use crate::spec_diff::slice::Spec;
 use crate::spec_diff::{self, FIXES_PATH, OURS_PATH};
@@ -26,30 +26,6 @@ use crate::spec_edit::{self, SpecEdit};
 
 /// Where Datadog's client repositories keep the v2 definition (the patch's paths).
 pub const UPSTREAM_PATH: &str = ".generator/schemas/v2/openapi.yaml";
-
-/// The command line of `upstream-patch`.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Options {
-    /// `--upstream FILE`: the full upstream definition to patch.
-    pub upstream: PathBuf,
-    /// `--ours PATH`: our fragment (default `spec/datadog-cnm.yaml`).
-    pub ours: Option<PathBuf>,
-    /// `--fixes PATH`: the fixes (default `spec/FIXES.md`).
-    pub fixes: Option<PathBuf>,
-}
-
-impl Options {
-    /// Parse the arguments after `upstream-patch`; the error is one line for the user.
-    pub fn parse(args: &[&str]) -> Result<Options, String> {
-        let flags = cli::flags(args, &["--upstream", "--ours", "--fixes"])?;
-        let path = |flag: &str| flags.get(flag).map(PathBuf::from);
-        Ok(Options {
-            upstream: path("--upstream").ok_or("--upstream FILE is required")?,
-            ours: path("--ours"),
-            fixes: path("--fixes"),
-        })
-    }
-}
 
 /// The patch and what to say about it.
 pub struct Patch {
@@ -62,7 +38,7 @@ pub struct Patch {
 }
 
 /// Run `upstream-patch` from the workspace root `root`.
-pub fn run(root: &Path, options: &Options) -> Result<ExitCode> {
+pub fn run(root: &Path, options: &SpecFiles) -> Result<ExitCode> {
     let patch = make(root, options)?;
     for note in &patch.notes {
         eprintln!("{note}");
@@ -81,7 +57,7 @@ pub fn run(root: &Path, options: &Options) -> Result<ExitCode> {
 }
 
 /// Everything `run` does, returning the patch instead of printing it.
-pub fn make(root: &Path, options: &Options) -> Result<Patch> {
+pub fn make(root: &Path, options: &SpecFiles) -> Result<Patch> {
     let (ours_path, ours_label) = spec_diff::input(root, options.ours.as_deref(), OURS_PATH);
     let (fixes_path, fixes_label) = spec_diff::input(root, options.fixes.as_deref(), FIXES_PATH);
     let label = options.upstream.display().to_string();

@@ -31,15 +31,7 @@ impl Fetch {
             Ok(server) => server,
             Err(e) => panic!("mock server: {e}"),
         };
-        let client = match Client::builder()
-            .base_url(server.url())
-            .api_key("bench")
-            .app_key("bench")
-            .build()
-        {
-            Ok(client) => client,
-            Err(e) => panic!("client: {e}"),
-        };
+        let client = crate::client::client_for(&server);
         let window = Window::last(Duration::from_secs(3600));
         let url = format!(
             "{}/api/v2/network/connections/aggregate?from={}&to={}&group_by={GROUP_BY}&limit=7500",
