@@ -79,6 +79,9 @@ struct Gate {
     /// When the last `limit` requests were admitted, oldest first: never more than the
     /// limit within any one period, whatever is known of where periods end.
     recent: VecDeque<Instant>,
+    /// When the request of the freshest answer taken into account was admitted: an answer
+    /// to a request admitted before it is older news.
+    freshest: Option<Instant>,
 }
 
 /// What the head of a gate's queue must do.
@@ -161,6 +164,7 @@ impl Admissions {
                             admissions: self,
                             key,
                             operation,
+                            admitted: at,
                         });
                     }
                     decision => (decision, gate.reported.clone()),
@@ -305,11 +309,12 @@ impl Gate {
         }
     }
 
-    /// Learn from an answer (`status` `None`: none arrived), and hold the gate for `wait`
-    /// (a 429's).
+    /// Learn from the answer to a request admitted at `admitted` (`status` `None`: none
+    /// arrived), and hold the gate for `wait` (a 429's).
     fn record(
         &mut self,
         now: Instant,
+        admitted: Instant,
         rate_limit: Option<&RateLimit>,
         status: Option<u16>,
         wait: Option<Duration>,
@@ -318,13 +323,24 @@ impl Gate {
         self.learnt |= status.is_some();
         if let Some(rate_limit) = rate_limit {
             if let (Some(remaining), Some(reset)) = (rate_limit.remaining, rate_limit.reset) {
-                let same_period = self.learn_reset(now, reset, rate_limit.period);
-                // Answers can arrive out of order: within one period the lowest count is
-                // the freshest.
-                self.remaining = Some(match self.remaining {
-                    Some(known) if same_period => known.min(remaining),
-                    _ => remaining,
-                });
+                let stale = self.freshest.is_some_and(|freshest| admitted < freshest);
+                if stale {
+                    // Older news: it can only say that less remains (answers overtake
+                    // each other), never where the period ends.
+                    if self.remaining.is_some_and(|known| remaining < known) {
+                        self.remaining = Some(remaining);
+                    }
+                } else {
+                    self.freshest = Some(admitted);
+                    // More remaining than the last answer said: the server's period
+                    // rolled over in between, whatever the whole-second resets suggested.
+                    let new_period = self.remaining.is_some_and(|known| remaining > known);
+                    self.learn_reset(now, reset, rate_limit.period, new_period);
+                    self.remaining = Some(match self.remaining {
+                        Some(known) if !new_period => known.min(remaining),
+                        _ => remaining,
+                    });
+                }
             }
             let mut reported = rate_limit.clone();
             if let Some(known) = &self.reported {
@@ -344,24 +360,32 @@ impl Gate {
 
     /// Learn where the current period ends from an answer at `now` saying it resets in
     /// `reset` (whole seconds, rounded up: the end is in `(now + reset − 1 s, now +
-    /// reset]`). Periods repeat every `period`, so every answer narrows down where they
-    /// end, and the gate waits for the latest the end can be rather than a second more
-    /// than it may be. `true` when the answer is about the period already known.
-    fn learn_reset(&mut self, now: Instant, reset: Duration, period: Option<Duration>) -> bool {
+    /// reset]`), in a period after the one known when `new_period`. Periods repeat every
+    /// `period`, so every answer narrows down where they end, and the gate waits for the
+    /// latest the end can be rather than a second more than it may be.
+    fn learn_reset(
+        &mut self,
+        now: Instant,
+        reset: Duration,
+        period: Option<Duration>,
+        new_period: bool,
+    ) {
         let latest = now + reset;
         let after = latest
             .checked_sub(Duration::from_secs(1))
             .unwrap_or(now)
             .max(now);
-        let known = self.period_end;
-        let (end, same) = match known {
-            None => ((after, latest), false),
-            Some((known_after, known_latest)) => {
+        let end = match self.period_end {
+            None => (after, latest),
+            Some((mut known_after, mut known_latest)) => {
                 // The known end, or the one a whole number of periods later, that this
-                // answer speaks of.
-                let (mut known_after, mut known_latest) = (known_after, known_latest);
-                let mut periods = 0;
+                // answer speaks of: at least one period later after a rollover.
                 if let Some(period) = period.filter(|p| !p.is_zero()) {
+                    if new_period {
+                        known_after += period;
+                        known_latest += period;
+                    }
+                    let mut periods = 0;
                     while known_latest <= after && periods < 10_000 {
                         known_after += period;
                         known_latest += period;
@@ -370,17 +394,16 @@ impl Gate {
                 }
                 let narrowed = (after.max(known_after), latest.min(known_latest));
                 if narrowed.0 < narrowed.1 {
-                    (narrowed, periods == 0)
+                    narrowed
                 } else {
                     // Not the same schedule after all (periods that do not repeat, a
                     // clock that jumped): trust this answer alone.
-                    ((after, latest), false)
+                    (after, latest)
                 }
             }
         };
         self.period_end = Some(end);
         self.reset_at = Some(end.1);
-        same
     }
 
     /// Take over the requests and knowledge of `other` (a gate by operation whose limit
@@ -394,6 +417,7 @@ impl Gate {
             self.remaining = other.remaining;
             self.reset_at = other.reset_at;
             self.period_end = other.period_end;
+            self.freshest = other.freshest;
         }
         self.not_before = self.not_before.max(other.not_before);
     }
@@ -426,6 +450,8 @@ pub(crate) struct Ticket<'a> {
     admissions: &'a Admissions,
     key: String,
     operation: Operation,
+    /// When the request was admitted: answers are taken in the order of admissions.
+    admitted: Instant,
 }
 
 impl Ticket<'_> {
@@ -450,7 +476,7 @@ impl Ticket<'_> {
             }
         }
         if let Some(gate) = state.gates.get_mut(&key) {
-            gate.record(now, rate_limit, status, wait);
+            gate.record(now, self.admitted, rate_limit, status, wait);
         }
         drop(state);
         self.admissions.changed.notify_waiters();
@@ -466,5 +492,74 @@ impl Drop for Ticket<'_> {
         }
         drop(state);
         self.admissions.changed.notify_waiters();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ms(n: u64) -> Duration {
+        Duration::from_millis(n)
+    }
+
+    /// What a server with 5 requests per 1 s period, its periods ending at `end + k s`,
+    /// answers at `at`, with `remaining` left.
+    fn answer(remaining: u64, at: Duration, end: Duration) -> RateLimit {
+        let second = Duration::from_secs(1);
+        let mut until = end;
+        while until <= at {
+            until += second;
+        }
+        RateLimit {
+            limit: Some(5),
+            remaining: Some(remaining),
+            period: Some(second),
+            // Whole seconds, rounded up, as the API sends them.
+            reset: Some(Duration::from_secs((until - at).as_secs_f64().ceil() as u64)),
+            name: Some("cnm".to_owned()),
+        }
+    }
+
+    /// A rollover that whole-second resets cannot see is still found, from the count going
+    /// up: the end is then a period after the one first believed, not before it.
+    #[test]
+    fn a_count_going_up_moves_the_period_end_a_period_on() {
+        let start = Instant::now();
+        let end = ms(140); // the server's periods end at 0.14 s, 1.14 s, 2.14 s, …
+        let mut gate = Gate::default();
+        let mut record = |gate: &mut Gate, admitted: u64, answered: u64, remaining: u64| {
+            let rate = answer(remaining, ms(answered), end);
+            gate.in_flight += 1;
+            gate.record(
+                start + ms(answered),
+                start + ms(admitted),
+                Some(&rate),
+                Some(200),
+                None,
+            );
+        };
+        record(&mut gate, 0, 4, 4); // end in (0.004, 1.004]: true end 0.14
+        record(&mut gate, 5, 8, 3);
+        assert_eq!(gate.remaining, Some(3));
+        record(&mut gate, 200, 204, 4); // more remain: the 0.14 s end has passed
+        assert_eq!(gate.remaining, Some(4));
+        let (after, latest) = gate.period_end.unwrap();
+        assert!(
+            after < start + ms(1140) && start + ms(1140) <= latest,
+            "{:?}",
+            (after - start, latest - start)
+        );
+        // Without the rollover, the end would have been believed before 1.004 s, and the
+        // gate would have waited for a period the server had not ended.
+        assert!(latest - start > ms(1004));
+        // An answer to an earlier request, arriving late, is older news.
+        record(&mut gate, 6, 210, 2);
+        assert_eq!(gate.remaining, Some(2), "it may only lower what remains");
+        assert_eq!(
+            gate.period_end.map(|e| e.1),
+            Some(latest),
+            "and never moves the end"
+        );
     }
 }
