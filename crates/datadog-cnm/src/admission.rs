@@ -528,7 +528,7 @@ mod tests {
         let start = Instant::now();
         let end = ms(140); // the server's periods end at 0.14 s, 1.14 s, 2.14 s, …
         let mut gate = Gate::default();
-        let mut record = |gate: &mut Gate, admitted: u64, answered: u64, remaining: u64| {
+        let record = |gate: &mut Gate, admitted: u64, answered: u64, remaining: u64| {
             let rate = answer(remaining, ms(answered), end);
             gate.in_flight += 1;
             gate.record(
