@@ -251,6 +251,13 @@ impl<W: Write> Table<W> {
                 partial.join(", ")
             ))?;
         }
+        let per_bar = windows_per_bar(windows.len());
+        if per_bar > 1 {
+            self.write_note(&format!(
+                "each bar is {per_bar} windows (their largest value); -o csv or ndjson give every \
+                 window"
+            ))?;
+        }
         let truncated = windows.iter().filter(|w| w.truncated).count();
         let limit = windows.iter().map(|w| w.limit).max().unwrap_or(0);
         if let Some(note) = truncation_note(truncated, windows.len(), limit) {
@@ -406,22 +413,41 @@ const BARS: [char; 8] = ['▁', '▂', '▃', '▄', '▅', '▆', '▇', '█']
 /// the group has no value.
 fn sparkline(line: &TrendLine<'_>, counts: &[bool]) -> String {
     let top = line.summary.peak.map_or(0.0, |(_, v)| v);
+    let per_bar = windows_per_bar(counts.len());
     line.values
-        .iter()
-        .zip(counts)
-        .map(|(value, counts)| match value {
-            _ if !counts => '·',
-            None => ' ',
-            Some(v) if top <= 0.0 => {
-                if *v > 0.0 {
-                    BARS[7]
-                } else {
-                    BARS[0]
+        .chunks(per_bar)
+        .zip(counts.chunks(per_bar))
+        .map(|(values, counts)| {
+            // A bar of several windows shows the largest value of those that count.
+            let counted: Vec<f64> = values
+                .iter()
+                .zip(counts)
+                .filter(|(_, counts)| **counts)
+                .filter_map(|(value, _)| *value)
+                .collect();
+            let value = counted.iter().copied().reduce(f64::max);
+            match value {
+                _ if !counts.iter().any(|c| *c) => '·',
+                None => ' ',
+                Some(v) if top <= 0.0 => {
+                    if v > 0.0 {
+                        BARS[7]
+                    } else {
+                        BARS[0]
+                    }
                 }
+                Some(v) => BARS[((v / top) * 7.0).round().clamp(0.0, 7.0) as usize],
             }
-            Some(v) => BARS[((v / top) * 7.0).round().clamp(0.0, 7.0) as usize],
         })
         .collect()
+}
+
+/// The most bars a sparkline has: longer series put several windows in a bar.
+const MAX_BARS: usize = 48;
+
+/// How many windows each bar of a sparkline of `windows` windows stands for.
+fn windows_per_bar(windows: usize) -> usize {
+    windows.div_ceil(MAX_BARS).max(1)
 }
 
 /// When a window started, as short as the trend allows: `07:00` when every window is in
@@ -533,4 +559,55 @@ fn trend_grid(
         }
     }
     grid
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn line<'a>(values: &'a [Option<f64>], group_bys: &'a GroupBys) -> TrendLine<'a> {
+        let peak = values
+            .iter()
+            .enumerate()
+            .filter_map(|(i, v)| Some((i, (*v)?)))
+            .max_by(|a, b| a.1.total_cmp(&b.1));
+        TrendLine {
+            labels: &[],
+            group_bys,
+            values,
+            summary: TrendSummary {
+                peak,
+                ..TrendSummary::default()
+            },
+        }
+    }
+
+    #[test]
+    fn sparklines_mark_partial_and_missing_windows() {
+        let group_bys = GroupBys::default();
+        // Partial windows (1 and 5) are left out of the summary: the peak is 8.
+        let values = [Some(1.0), Some(8.0), None, Some(4.0), Some(100.0)];
+        let counts = [false, true, true, true, false];
+        let mut trend = line(&values, &group_bys);
+        trend.summary.peak = Some((1, 8.0));
+        assert_eq!(sparkline(&trend, &counts), "·█ ▅·");
+    }
+
+    #[test]
+    fn long_series_put_several_windows_in_a_bar() {
+        assert_eq!(windows_per_bar(48), 1);
+        assert_eq!(windows_per_bar(49), 2);
+        assert_eq!(windows_per_bar(721), 16);
+        let group_bys = GroupBys::default();
+        // 96 windows, a spike in window 50: 48 bars of two windows, the spike in bar 25.
+        let mut values = vec![Some(1.0); 96];
+        values[50] = Some(10.0);
+        let counts = vec![true; 96];
+        let bars: Vec<char> = sparkline(&line(&values, &group_bys), &counts)
+            .chars()
+            .collect();
+        assert_eq!(bars.len(), 48);
+        assert_eq!(bars[25], '█');
+        assert_eq!(bars.iter().filter(|b| **b == '█').count(), 1);
+    }
 }
