@@ -775,7 +775,7 @@ mod tests {
     /// surge, one failed DNS window, a comparison with a new and a gone pair.
     #[test]
     fn the_whole_document_of_a_fixed_input() {
-        use crate::report::tests::{
+        use crate::report::fixtures::{
             EVIL, assert_balanced, assert_self_contained, conn, connections, names, page,
             series_pages, whole,
         };

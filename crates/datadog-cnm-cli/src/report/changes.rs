@@ -174,7 +174,7 @@ pub fn changes<R: Row>(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::report::tests::{flat, keys};
+    use crate::report::fixtures::{flat, keys};
     use datadog_cnm::{Connection, Page, Window};
     use std::time::{Duration, UNIX_EPOCH};
 

@@ -532,7 +532,7 @@ pub fn span(duration: Duration) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::report::tests::{flat, keys, page};
+    use crate::report::fixtures::{flat, keys, page};
     use datadog_cnm::{Connection, Page};
 
     #[test]

@@ -274,7 +274,7 @@ pub fn service_map<R: Row>(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::report::tests::{flat, keys};
+    use crate::report::fixtures::{flat, keys};
     use datadog_cnm::Connection;
 
     fn measures() -> MapMeasures<Connection> {

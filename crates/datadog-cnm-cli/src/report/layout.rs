@@ -514,7 +514,7 @@ pub(super) fn ports(layout: &Layout) -> (Vec<f64>, Vec<f64>) {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::report::tests::service_map_of;
+    use crate::report::fixtures::service_map_of;
 
     #[test]
     fn callers_sit_left_of_callees_and_cycles_are_broken() {

@@ -231,7 +231,7 @@ pub fn legend(map: &ServiceMap) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::report::tests::service_map_of;
+    use crate::report::fixtures::service_map_of;
 
     #[test]
     fn ratios_pick_their_bin() {

@@ -25,4 +25,6 @@ pub mod model;
 pub mod svg;
 
 #[cfg(test)]
-pub(crate) mod tests;
+pub(crate) mod fixtures;
+#[cfg(test)]
+mod tests;
