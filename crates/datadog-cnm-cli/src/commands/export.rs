@@ -38,7 +38,7 @@ use super::warn;
 use crate::cli::{ExportArgs, QueryArgs};
 use crate::exit::Failure;
 use crate::format;
-use crate::settings::{Settings, WaitNotice};
+use crate::settings::{Settings, Target, WaitNotice};
 use crate::time::rfc3339;
 use crate::view::parquet::{parquet_error, refuse_flags};
 use crate::view::truncation_note;
@@ -104,7 +104,7 @@ async fn run_rows<R: Row>(
         format: FORMAT,
         written_by: format!("ddcnm {}", env!("CARGO_PKG_VERSION")),
         layout: "date=YYYY-MM-DD/<start>_<end>.parquet, times like 20261130T060000Z".to_owned(),
-        query: Identity::new(kind, &site, &plan, step, query_args),
+        query: Identity::new(kind, target, &site, &plan, step, query_args),
         columns: schema
             .schema()
             .fields()
@@ -272,8 +272,17 @@ fn check_flags(args: &QueryArgs, settings: &Settings) -> Result<(), Failure> {
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 struct Identity {
     endpoint: String,
+    /// The profile the keys and site came from, if any: two profiles on one site are most
+    /// often two organisations, whose rows must not mix in one dataset. (Keys themselves
+    /// are not recorded, not even as a digest: they rotate, and the export would then
+    /// refuse to resume.)
+    #[serde(default)]
+    profile: Option<String>,
     /// The site's domain (the host of a custom base URL).
     site: String,
+    /// The API base URL requests went to (with its port; secrets redacted).
+    #[serde(default)]
+    api: String,
     from: String,
     to: String,
     step_seconds: u64,
@@ -289,6 +298,7 @@ struct Identity {
 impl Identity {
     fn new<R: Row>(
         endpoint: &str,
+        target: &Target,
         site: &str,
         plan: &Plan<R>,
         step: Duration,
@@ -296,7 +306,9 @@ impl Identity {
     ) -> Self {
         Self {
             endpoint: endpoint.to_owned(),
+            profile: target.profile.clone(),
             site: site.to_owned(),
+            api: target.api_url().unwrap_or_default(),
             from: rfc3339(plan.window.from),
             to: rfc3339(plan.window.to),
             step_seconds: step.as_secs(),
@@ -341,7 +353,9 @@ impl Manifest {
         ) {
             for (field, value) in &here {
                 let before = there.get(field).unwrap_or(&serde_json::Value::Null);
-                if before != value {
+                // Manifests of ddcnm 0.1 did not record the API URL.
+                let unrecorded = field == "api" && before == "";
+                if before != value && !unrecorded {
                     differences.push(format!("{field} is {before} there, {value} here"));
                 }
             }
@@ -766,7 +780,9 @@ mod tests {
     fn a_refusal_names_what_differs_and_how_to_resume() {
         let identity = |from: &str, group_by: &[&str]| Identity {
             endpoint: "connections".to_owned(),
+            profile: None,
             site: "datadoghq.com".to_owned(),
+            api: "https://api.datadoghq.com/".to_owned(),
             from: from.to_owned(),
             to: "2026-11-30T12:00:00Z".to_owned(),
             step_seconds: 3600,
@@ -800,5 +816,20 @@ mod tests {
             text.contains("--from 2026-11-30T00:00:00Z --to 2026-11-30T12:00:00Z"),
             "{text}"
         );
+        // Another profile on the same site is most often another organisation.
+        let mut staging = there.clone();
+        staging.query.profile = Some("staging".to_owned());
+        assert_eq!(
+            staging.differences(&there),
+            [r#"profile is null there, "staging" here"#]
+        );
+        // Another port of the same host is another server.
+        let mut elsewhere = there.clone();
+        elsewhere.query.api = "https://api.datadoghq.com:8443/".to_owned();
+        assert_eq!(elsewhere.differences(&there).len(), 1);
+        // A manifest of ddcnm 0.1 has no API URL: that alone does not refuse a resume.
+        let mut older = there.clone();
+        older.query.api = String::new();
+        assert!(there.differences(&older).is_empty());
     }
 }

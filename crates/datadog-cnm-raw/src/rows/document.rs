@@ -2,9 +2,13 @@
 //! replacement of `SingleAggregatedConnectionResponseArray` and
 //! `SingleAggregatedDnsResponseArray`.
 //!
-//! It differs from what progenitor would generate in two ways. Members other than `data`
-//! (JSON:API `meta`, `links`, …) are kept instead of dropped. And rows are decoded in
-//! place, in the page's vector, each with the buffer sizes learnt from the rows before it.
+//! It differs from what progenitor would generate in three ways. Members other than `data`
+//! (JSON:API `meta`, `links`, …) are kept instead of dropped. Rows are decoded in place, in
+//! the page's vector, each with the buffer sizes learnt from the rows before it. And a
+//! document without `data`, or with JSON:API `errors`, is refused although the spec makes
+//! `data` optional: the API always sends `data` (`[]` when nothing matched), so anything
+//! else is an answer that is not a page — reading it as "no rows" would record an empty
+//! window (an export would never fetch it again). `"data": null` still reads as no rows.
 
 use std::collections::BTreeMap;
 use std::fmt;
@@ -99,8 +103,10 @@ impl<'de, R: RowDecode> Visitor<'de> for DocumentVisitor<R> {
 
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Document<R>, A::Error> {
         let mut document = Document::default();
+        let mut has_data = false;
         while let Some(key) = map.next_key::<KeyStr<'de>>()? {
             if key.as_bytes() == b"data" {
+                has_data = true;
                 document.data = if self.general {
                     map.next_value_seed(Data::<R, General>::new())?
                 } else {
@@ -110,6 +116,22 @@ impl<'de, R: RowDecode> Visitor<'de> for DocumentVisitor<R> {
                 let key = key.to_str()?.to_owned();
                 document.extra_members.insert(key, map.next_value()?);
             }
+        }
+        if let Some(errors) = document.extra_members.get("errors") {
+            let mut errors = errors.to_string();
+            if errors.len() > 200 {
+                let cut = (0..=200).rev().find(|&i| errors.is_char_boundary(i));
+                errors.truncate(cut.unwrap_or(0));
+                errors.push('…');
+            }
+            return Err(de::Error::custom(format_args!(
+                "the answer holds JSON:API `errors` instead of rows: {errors}"
+            )));
+        }
+        if !has_data {
+            return Err(de::Error::custom(
+                "the answer has no `data` member (a page without rows is `\"data\": []`)",
+            ));
         }
         Ok(document)
     }
@@ -240,16 +262,21 @@ mod tests {
 
     #[test]
     fn empty_and_null_data_are_no_rows_and_other_shapes_are_errors() {
-        for text in [
-            r#"{"data":[]}"#,
-            r#"{"data":null}"#,
-            r#"{"data": [ ] }"#,
-            "{}",
-        ] {
+        for text in [r#"{"data":[]}"#, r#"{"data":null}"#, r#"{"data": [ ] }"#] {
             let page: DnsDocument = serde_json::from_str(text).unwrap();
             assert!(page.data.is_empty(), "{text}");
         }
         for (text, message) in [
+            ("{}", "the answer has no `data` member"),
+            (r#"{"meta":{"page":1}}"#, "the answer has no `data` member"),
+            (
+                r#"{"errors":["internal"]}"#,
+                r#"the answer holds JSON:API `errors` instead of rows: ["internal"]"#,
+            ),
+            (
+                r#"{"data":[],"errors":[{"title":"partial"}]}"#,
+                "the answer holds JSON:API `errors` instead of rows",
+            ),
             (
                 r#"{"data":{}}"#,
                 "invalid type: map, expected an array of rows",
