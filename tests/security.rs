@@ -138,9 +138,8 @@ async fn debug_of_a_configured_client_redacts_the_keys() {
 #[tokio::test]
 async fn keys_never_appear_in_errors() {
     let server = MockServer::start_async().await;
-    // A hostile server echoing the keys back must not make us print them either… but we
-    // do print server bodies verbatim, so check what *we* add: Display/Debug of errors
-    // for requests that carried the keys.
+    // What *we* add: Display/Debug of errors for requests that carried the keys (a server
+    // echoing them back is the next test).
     server
         .mock_async(|_, then| {
             then.status(500).body("internal error");
@@ -164,6 +163,55 @@ async fn keys_never_appear_in_errors() {
         ] {
             assert!(!text.contains(API_KEY) && !text.contains(APP_KEY), "{text}");
         }
+    }
+}
+
+/// Servers and proxies echo what they were sent ("invalid key …"), and may send terminal
+/// escape sequences: errors redact the keys wherever the answer held them, and show
+/// control characters escaped.
+#[tokio::test]
+async fn a_server_echoing_the_keys_is_redacted_and_its_control_characters_escaped() {
+    let hostile = "\u{1b}]0;owned\u{7}\u{1b}[2J\r\nline\u{202e}";
+    let answers = [
+        (
+            403,
+            format!(
+                r#"{{"errors":[{{"title":"Forbidden","detail":"key {API_KEY} / app {APP_KEY} not valid {}"}}]}}"#,
+                hostile.escape_default()
+            ),
+        ),
+        (403, format!(r#"{{"errors":["bad key {API_KEY}"]}}"#)),
+        (502, format!("upstream refused {APP_KEY} {hostile}")),
+        (200, format!(r#"{{"errors":["key {API_KEY} revoked"]}}"#)),
+        (
+            200,
+            format!(r#"{{"data":[{{"attributes":{{"bytes_sent_by_client":"{API_KEY}"}}}}]}}"#),
+        ),
+        (
+            200,
+            format!(r#"{{"data":[{{"attributes":{{"group_bys":{{"{APP_KEY}":5}}}}}}]}}"#),
+        ),
+    ];
+    for (status, body) in answers {
+        let server = MockServer::start_async().await;
+        server
+            .mock_async(|_, then| {
+                then.status(status).body(&body);
+            })
+            .await;
+        let error = client_for(&server).connections().send().await.unwrap_err();
+        let shown = error.to_string();
+        for text in [shown.clone(), format!("{error:?}"), format!("{error:#?}")] {
+            assert!(
+                !text.contains(API_KEY) && !text.contains(APP_KEY),
+                "{status} {body}: {text}"
+            );
+        }
+        assert!(shown.contains("** redacted **"), "{status} {body}: {shown}");
+        assert!(
+            !shown.contains(|c: char| c.is_control() || c == '\u{202e}'),
+            "{status} {body}: {shown:?}"
+        );
     }
 }
 

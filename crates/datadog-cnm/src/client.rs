@@ -400,6 +400,7 @@ impl ClientBuilder {
                 .unwrap_or_else(|| Arc::new(RandomJitter::default())),
             timeout,
             self.on_rate_limit_wait,
+            credentials.clone(),
         );
         Ok(Client {
             inner: Arc::new(Inner {

@@ -1,5 +1,6 @@
 //! API keys and bearer tokens: kept secret, sent as sensitive headers, never printed.
 
+use std::borrow::Cow;
 use std::fmt;
 
 use http::{HeaderMap, HeaderName, HeaderValue};
@@ -44,6 +45,36 @@ impl Credentials {
     }
 }
 
+impl Credentials {
+    /// The secrets as they are sent.
+    fn secrets(&self) -> impl Iterator<Item = &str> {
+        let (first, second) = match self {
+            Self::Keys { api_key, app_key } => (api_key, Some(app_key)),
+            Self::Bearer(token) => (token, None),
+        };
+        std::iter::once(first)
+            .chain(second)
+            .map(|secret| secret.expose_secret().trim())
+            .filter(|secret| !secret.is_empty())
+    }
+
+    /// `text` with every secret in it replaced by `** redacted **`: servers and proxies
+    /// echo what they were sent ("invalid API key abc…"), and what they answer ends up in
+    /// errors and logs.
+    pub(crate) fn redact<'a>(&self, text: &'a str) -> Cow<'a, str> {
+        let mut text = Cow::Borrowed(text);
+        for secret in self.secrets() {
+            if text.contains(secret) {
+                text = Cow::Owned(text.replace(secret, REDACTED));
+            }
+        }
+        text
+    }
+}
+
+/// What a secret is replaced with.
+pub(crate) const REDACTED: &str = "** redacted **";
+
 /// `DD-API-KEY`.
 pub(crate) const API_KEY: HeaderName = HeaderName::from_static("dd-api-key");
 /// `DD-APPLICATION-KEY`.
@@ -82,6 +113,6 @@ pub(crate) struct Redacted;
 
 impl fmt::Debug for Redacted {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("** redacted **")
+        f.write_str(REDACTED)
     }
 }

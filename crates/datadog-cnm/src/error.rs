@@ -315,7 +315,7 @@ fn html_page(body: &str) -> Option<String> {
 }
 
 fn decode_message(path: &str, source: &serde_json::Error, body: &str) -> String {
-    match html_page(body) {
+    printable(match html_page(body) {
         Some(title) => format!(
             "the response is an HTML page{}, not the API's JSON: a proxy, captive portal or \
              login page probably answered; check the base URL or site, and any proxy settings",
@@ -326,7 +326,7 @@ fn decode_message(path: &str, source: &serde_json::Error, body: &str) -> String 
             }
         ),
         None => format!("could not decode the response at `{path}`: {source}"),
-    }
+    })
 }
 
 fn api_message(
@@ -376,7 +376,29 @@ fn api_message(
             }
         }
     }
-    text
+    printable(text)
+}
+
+/// `text` with control characters (escape sequences a terminal would obey, line breaks)
+/// and bidirectional overrides written as `\u{…}`: messages quote what servers sent, and
+/// they end up on terminals and in one-line logs.
+fn printable(text: String) -> String {
+    let hidden = |c: char| {
+        c.is_control()
+            || matches!(c, '\u{200e}' | '\u{200f}' | '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}')
+    };
+    if !text.contains(hidden) {
+        return text;
+    }
+    let mut shown = String::with_capacity(text.len() + 16);
+    for c in text.chars() {
+        if hidden(c) {
+            shown.push_str(&format!("\\u{{{:x}}}", u32::from(c)));
+        } else {
+            shown.push(c);
+        }
+    }
+    shown
 }
 
 fn retry_hint(retry_in: Option<Duration>) -> String {

@@ -6,6 +6,7 @@
 //! decision here is made on what the server really said. Giving up returns the error of
 //! the last real answer.
 
+use std::borrow::Cow;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -19,6 +20,7 @@ use tracing::Instrument;
 
 use crate::admission::{Admissions, Wait};
 use crate::clock::{Clock, Jitter};
+use crate::credentials::Credentials;
 use crate::error::{ApiErrorDetail, Error, Result, excerpt, parse_error_body};
 use crate::page::Page;
 use crate::ratelimit::RateLimit;
@@ -69,6 +71,8 @@ pub(crate) struct Executor {
     /// The per-attempt timeout, for error messages.
     timeout: Duration,
     on_wait: Option<WaitHook>,
+    /// The secrets sent, to redact from what the server answers.
+    credentials: Credentials,
 }
 
 /// What the server said to one attempt, when it was not a page.
@@ -111,6 +115,7 @@ impl Executor {
         jitter: Arc<dyn Jitter>,
         timeout: Duration,
         on_wait: Option<WaitHook>,
+        credentials: Credentials,
     ) -> Self {
         Self {
             raw,
@@ -120,6 +125,7 @@ impl Executor {
             jitter,
             timeout,
             on_wait,
+            credentials,
         }
     }
 
@@ -160,7 +166,7 @@ impl Executor {
                 Ok(ticket) => ticket,
                 Err(wait) => {
                     return Err(match last {
-                        Some(failure) => failure.into_error::<R>(attempt, self.timeout, Some(wait)),
+                        Some(failure) => failure.into_error::<R>(attempt, self, Some(wait)),
                         None => Error::RateLimited {
                             rate_limit: self.admissions.last_known(R::OPERATION).map(Box::new),
                             attempts: 0,
@@ -224,7 +230,7 @@ impl Executor {
                     last = Some(failure);
                 }
                 Decision::Stop { retry_in } => {
-                    return Err(failure.into_error::<R>(attempt, self.timeout, retry_in));
+                    return Err(failure.into_error::<R>(attempt, self, retry_in));
                 }
             }
         }
@@ -376,12 +382,17 @@ impl Failure {
         }
     }
 
+    /// The error to return, with the secrets `executor` sent redacted from whatever the
+    /// server answered.
     fn into_error<R: Row>(
         self,
         attempts: u32,
-        timeout: Duration,
+        executor: &Executor,
         retry_in: Option<Duration>,
     ) -> Error {
+        let timeout = executor.timeout;
+        let redact = |text: &str| executor.credentials.redact(text).into_owned();
+        let redact_option = |text: Option<String>| text.map(|text| redact(&text));
         match self {
             Self::Status {
                 status,
@@ -399,11 +410,23 @@ impl Failure {
                 }
                 let body = match &errors {
                     Some(_) => None,
-                    None => Some(excerpt(&body, 4096)).filter(|b| !b.is_empty()),
+                    None => Some(redact(&excerpt(&body, 4096))).filter(|b| !b.is_empty()),
                 };
+                let errors = errors
+                    .unwrap_or_default()
+                    .into_iter()
+                    .map(|error| ApiErrorDetail {
+                        status: redact_option(error.status),
+                        title: redact_option(error.title),
+                        detail: redact_option(error.detail),
+                        parameter: redact_option(error.parameter),
+                        header: redact_option(error.header),
+                        pointer: redact_option(error.pointer),
+                    })
+                    .collect();
                 Error::Api {
                     status,
-                    errors: errors.unwrap_or_default(),
+                    errors,
                     request_id: request_id(&headers),
                     rate_limit,
                     body,
@@ -416,13 +439,18 @@ impl Failure {
                 announced: refused.announced,
             },
             Self::Undecodable { body, error } => {
-                let (path, source) = match locate_decode_error::<R>(&body) {
+                let (path, mut source) = match locate_decode_error::<R>(&body) {
                     Some(located) => located,
                     None => (String::from("."), error),
                 };
+                // serde_json quotes the text it could not read ("invalid type: string …").
+                let message = source.to_string();
+                if let Cow::Owned(redacted) = executor.credentials.redact(&message) {
+                    source = <serde_json::Error as serde::de::Error>::custom(redacted);
+                }
                 Error::Decode {
-                    body_excerpt: excerpt(&body, 512),
-                    path,
+                    body_excerpt: redact(&excerpt(&body, 512)),
+                    path: redact(&path),
                     source,
                 }
             }

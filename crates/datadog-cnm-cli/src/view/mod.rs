@@ -138,6 +138,29 @@ pub fn joined<'a>(values: impl Iterator<Item = &'a str>, separator: &str) -> Str
     values.collect::<Vec<_>>().join(separator)
 }
 
+/// Values joined as [`joined`] does, for a terminal: control characters (escape sequences
+/// a terminal would obey, line breaks that would tear the table) and bidirectional
+/// overrides written as `\u{…}`. Machine formats keep the values as the server sent them.
+pub fn joined_for_terminal<'a>(values: impl Iterator<Item = &'a str>, separator: &str) -> String {
+    let text = joined(values, separator);
+    let hidden = |c: char| {
+        c.is_control()
+            || matches!(c, '\u{200e}' | '\u{200f}' | '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}')
+    };
+    if !text.contains(hidden) {
+        return text;
+    }
+    text.chars()
+        .map(|c| {
+            if hidden(c) {
+                format!("\\u{{{:x}}}", u32::from(c))
+            } else {
+                c.to_string()
+            }
+        })
+        .collect()
+}
+
 /// What to say when `truncated` of `windows` pages came back with exactly `limit` rows:
 /// there may be more groups than were shown.
 pub fn truncation_note(truncated: usize, windows: usize, limit: u32) -> Option<String> {

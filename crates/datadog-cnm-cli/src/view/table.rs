@@ -15,7 +15,7 @@ use comfy_table::{CellAlignment, Table as Grid};
 use datadog_cnm::analysis::{Number, Status, TrendSummary, TrendWindow};
 use datadog_cnm::{GroupBys, Window};
 
-use super::{Block, Columns, Record, Sink, joined, truncation_note};
+use super::{Block, Columns, Record, Sink, joined_for_terminal, truncation_note};
 use crate::format;
 
 /// What the header line says besides the window and the rows.
@@ -318,7 +318,7 @@ fn grid(columns: &Columns, block: &Block, shown: &[usize]) -> Grid {
 fn cells(columns: &Columns, record: &Record, shown: &[usize]) -> Vec<String> {
     let mut cells: Vec<String> = record.labels.clone();
     for key in &columns.group_keys {
-        cells.push(joined(record.group_bys.values(key), ", "));
+        cells.push(joined_for_terminal(record.group_bys.values(key), ", "));
     }
     if columns.compare {
         cells.push(
@@ -530,7 +530,7 @@ fn trend_grid(
     for line in &trend.lines {
         let mut cells: Vec<String> = line.labels.to_vec();
         for key in &columns.group_keys {
-            cells.push(joined(line.group_bys.values(key), ", "));
+            cells.push(joined_for_terminal(line.group_bys.values(key), ", "));
         }
         cells.push(sparkline(line, &trend.counts));
         if shown.has(TrendColumns::FIRST) {

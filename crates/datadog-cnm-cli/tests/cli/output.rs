@@ -1,6 +1,8 @@
 //! Every command and output format.
 
-use crate::support::{FROM, Mock, TO, bare, expect, json, ndjson, query, redact};
+use datadog_cnm_mock::{CustomResponse, Fault, MockServer};
+
+use crate::support::{API_KEY, APP_KEY, FROM, Mock, TO, bare, expect, json, ndjson, query, redact};
 
 // ---- connections and dns, every format ----
 
@@ -257,4 +259,71 @@ fn help_lists_every_command_with_examples() {
         assert!(help.contains(command), "{command}");
     }
     insta::assert_snapshot!("help", help);
+}
+
+/// Group-by values are the server's text: a table on a terminal shows control characters
+/// (escape sequences, line breaks) escaped, machine formats keep them as they came, and
+/// a server echoing the keys in an error never gets them printed.
+#[test]
+fn server_text_cannot_drive_the_terminal_or_echo_the_keys() {
+    let hostile = "evil\u{1b}]0;owned\u{7}\u{1b}[2J\nrow";
+    let body = serde_json::json!({"data": [{
+        "attributes": {"bytes_sent_by_client": 7, "group_bys": {"client_service": [hostile]}},
+        "id": "x", "type": "aggregated_connection"
+    }]})
+    .to_string();
+    let respond = |status: u16, body: &str| {
+        Mock::start(MockServer::builder().fault(Fault::Respond {
+            response: CustomResponse::new(status).body(body.to_owned()),
+            times: 1,
+        }))
+    };
+    let mock = respond(200, &body);
+    let table = expect(
+        mock.ddcnm()
+            .args(["connections", "--group-by", "client_service"])
+            .args(["--from", FROM, "--to", TO]),
+        0,
+    );
+    assert!(
+        table
+            .stdout
+            .contains(r"evil\u{1b}]0;owned\u{7}\u{1b}[2J\u{a}row"),
+        "{}",
+        table.stdout
+    );
+    assert!(!table.stdout.contains('\u{1b}'), "{:?}", table.stdout);
+    let mock = respond(200, &body);
+    let rows = json(
+        &expect(
+            mock.ddcnm()
+                .args(["connections", "--group-by", "client_service", "-o", "json"])
+                .args(["--from", FROM, "--to", TO]),
+            0,
+        )
+        .stdout,
+    );
+    assert_eq!(rows[0]["group_bys"]["client_service"][0], hostile);
+    let echo = format!(
+        r#"{{"errors":[{{"title":"Forbidden","detail":"key {API_KEY} / app {APP_KEY}: {}"}}]}}"#,
+        "\\u001b[2J"
+    );
+    let mock = respond(403, &echo);
+    let refused = expect(
+        mock.ddcnm()
+            .args(["--max-attempts", "1", "connections"])
+            .args(["--from", FROM, "--to", TO]),
+        3,
+    );
+    assert!(
+        !refused.stderr.contains(API_KEY) && !refused.stderr.contains(APP_KEY),
+        "{}",
+        refused.stderr
+    );
+    assert!(
+        refused.stderr.contains("** redacted **"),
+        "{}",
+        refused.stderr
+    );
+    assert!(!refused.stderr.contains('\u{1b}'), "{:?}", refused.stderr);
 }
