@@ -146,7 +146,8 @@ pub struct Cli {
           help_heading = GLOBAL)]
     pub output: Option<OutputFormat>,
 
-    /// Write the results to FILE instead of stdout (created or replaced).
+    /// Write the results to FILE instead of stdout (replaced only when the command
+    /// completes; after a failure, what was written is in .FILE.partial).
     #[arg(long, global = true, value_name = "FILE", help_heading = GLOBAL)]
     pub out: Option<PathBuf>,
 

@@ -68,8 +68,11 @@ impl<W: Write> Out<W> {
     }
 }
 
-/// `--out FILE`: created (or replaced) at the first write, so a command that fails before
-/// it has results leaves no empty file behind.
+/// `--out FILE`: written under a temporary name beside it (`.FILE.partial`, created at the
+/// first write, so a command that fails before it has results leaves nothing behind), and
+/// renamed to `FILE` when the command succeeds or ends partial (exit 7). When it fails,
+/// `FILE` is left as it was and what was written is kept under the temporary name: an
+/// earlier result is never replaced by a half-written one, and finished work is not lost.
 #[derive(Debug)]
 pub struct OutFile {
     path: PathBuf,
@@ -82,16 +85,52 @@ impl OutFile {
         Self { path, file: None }
     }
 
+    /// Where the results are written until the command ends.
+    pub fn temporary(&self) -> PathBuf {
+        let name = self
+            .path
+            .file_name()
+            .map_or_else(|| "out".into(), |name| name.to_string_lossy());
+        self.path.with_file_name(format!(".{name}.partial"))
+    }
+
     fn file(&mut self) -> io::Result<&mut File> {
         if self.file.is_none() {
-            let file = File::create(&self.path).map_err(|e| {
-                io::Error::new(e.kind(), format!("--out {}: {e}", self.path.display()))
+            let temporary = self.temporary();
+            let file = File::create(&temporary).map_err(|e| {
+                io::Error::new(e.kind(), format!("--out {}: {e}", temporary.display()))
             })?;
             self.file = Some(file);
         }
         self.file
             .as_mut()
             .ok_or_else(|| io::Error::other("--out: the file was not created"))
+    }
+
+    /// End the output: with `complete`, the results become `FILE`; otherwise they stay
+    /// under the temporary name, which is returned (`None` when nothing was written).
+    pub fn finish(mut self, complete: bool) -> io::Result<Option<PathBuf>> {
+        let Some(mut file) = self.file.take() else {
+            return Ok(None);
+        };
+        file.flush()?;
+        let temporary = self.temporary();
+        if !complete {
+            return Ok(Some(temporary));
+        }
+        file.sync_all()
+            .and_then(|()| std::fs::rename(&temporary, &self.path))
+            .map_err(|e| {
+                io::Error::new(
+                    e.kind(),
+                    format!(
+                        "--out {}: {e} (the results are in {})",
+                        self.path.display(),
+                        temporary.display()
+                    ),
+                )
+            })?;
+        Ok(None)
     }
 }
 
@@ -104,6 +143,31 @@ impl Write for OutFile {
         match &mut self.file {
             Some(file) => file.flush(),
             None => Ok(()),
+        }
+    }
+}
+
+/// Where results are written: stdout, or `--out FILE`.
+#[derive(Debug)]
+pub enum Results {
+    /// Standard output.
+    Stdout(io::Stdout),
+    /// `--out FILE`.
+    File(OutFile),
+}
+
+impl Write for Results {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        match self {
+            Self::Stdout(out) => out.write(buf),
+            Self::File(out) => out.write(buf),
+        }
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        match self {
+            Self::Stdout(out) => out.flush(),
+            Self::File(out) => out.flush(),
         }
     }
 }

@@ -19,15 +19,15 @@ use std::time::SystemTime;
 
 use crate::cli::{Cli, Command, ExportEndpoint, OutputFormat};
 use crate::exit::Failure;
-use crate::output::{Out, OutFile};
+use crate::output::{Out, OutFile, Results};
 use crate::settings::Settings;
 
 /// Run the command of `cli` with `settings`, printing results to stdout or `--out FILE`.
 pub async fn run(cli: Cli, settings: Settings) -> Result<(), Failure> {
     binary_output(&cli.command, &settings, io::stdout().is_terminal())?;
-    let results: Box<dyn Write + Send> = match &settings.out {
-        Some(path) => Box::new(OutFile::new(path.clone())),
-        None => Box::new(io::stdout()),
+    let results = match &settings.out {
+        Some(path) => Results::File(OutFile::new(path.clone())),
+        None => Results::Stdout(io::stdout()),
     };
     let mut out = Out {
         results: io::BufWriter::new(results),
@@ -67,7 +67,23 @@ pub async fn run(cli: Cli, settings: Settings) -> Result<(), Failure> {
     };
     // Results already printed stay printed even when a later step fails.
     let flushed = out.results.flush().map_err(Failure::from);
-    result.and(flushed)
+    let result = result.and(flushed);
+    let Ok(Results::File(file)) = out.results.into_inner().map_err(|e| e.into_error()) else {
+        return result;
+    };
+    let complete = matches!(result, Ok(()) | Err(Failure::Partial { .. }));
+    match file.finish(complete) {
+        Ok(Some(kept)) if settings.chatty() => {
+            eprintln!(
+                "note: {} was left as it was; what was written before the failure is in {}",
+                settings.out.as_deref().unwrap_or(kept.as_path()).display(),
+                kept.display()
+            );
+            result
+        }
+        Ok(_) => result,
+        Err(e) => result.and(Err(Failure::from(e))),
+    }
 }
 
 /// Refuse `-o parquet` where it cannot go: to a terminal (binary data; `--out FILE` or a

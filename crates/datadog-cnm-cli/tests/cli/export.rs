@@ -12,11 +12,11 @@ use datadog_cnm::arrow::arrow_array::{
     Array, BooleanArray, Int64Array, MapArray, RecordBatch, StringArray, TimestampMicrosecondArray,
 };
 use datadog_cnm::arrow::arrow_schema::{DataType, TimeUnit};
-use datadog_cnm_mock::MockServer;
+use datadog_cnm_mock::{Fault, MockServer, Target};
 use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
 use serde_json::Value;
 
-use crate::support::{API_KEY, APP_KEY, FROM, Mock, expect, json};
+use crate::support::{API_KEY, APP_KEY, FROM, Mock, expect, json, run};
 
 /// A fresh directory for one test, inside the build's target directory.
 fn scratch(name: &str) -> PathBuf {
@@ -534,4 +534,59 @@ fn an_export_killed_mid_run_then_run_again_holds_every_window_once() {
     let from_json = rows_of_json(&json(&series.stdout), &["client_team"]);
     assert_eq!(from_files.len(), from_json.len());
     assert_eq!(from_files, from_json, "every window exactly once");
+}
+
+/// `--out FILE` replaces the file only when the command completes: a series that fails at
+/// its third window leaves the earlier file as it was and keeps the two finished windows
+/// beside it.
+#[test]
+fn out_file_is_replaced_only_when_the_command_completes() {
+    let dir = scratch("out-file");
+    let path = dir.join("rows.csv");
+    let partial = dir.join(".rows.csv.partial");
+    fs::write(&path, "precious\n").unwrap();
+    let series = |mock: &Mock| {
+        let out = run(mock
+            .ddcnm()
+            .args(["--max-attempts", "1", "--out", path.to_str().unwrap()])
+            .args([
+                "connections",
+                "-o",
+                "csv",
+                "--step",
+                "10m",
+                "--concurrency",
+                "1",
+            ])
+            .args(["--limit", "2", "--group-by", "client_env"])
+            .args(["--from", FROM, "--to", "2025-06-02T12:00:00Z"]));
+        (out.code, out.stderr)
+    };
+    let failing = Mock::start(
+        MockServer::builder().fault(
+            Fault::Status {
+                status: 500,
+                times: 1,
+            }
+            .on(Target::Request(3)),
+        ),
+    );
+    let (code, stderr) = series(&failing);
+    assert_eq!(code, 5, "{stderr}");
+    assert_eq!(fs::read_to_string(&path).unwrap(), "precious\n");
+    let kept = fs::read_to_string(&partial).unwrap();
+    assert_eq!(
+        kept.lines().count(),
+        1 + 2 * 2,
+        "a header and two windows: {kept}"
+    );
+    assert!(
+        stderr.contains("rows.csv was left as it was") && stderr.contains(".rows.csv.partial"),
+        "{stderr}"
+    );
+    let (code, stderr) = series(&Mock::new());
+    assert_eq!(code, 0, "{stderr}");
+    let written = fs::read_to_string(&path).unwrap();
+    assert_eq!(written.lines().count(), 1 + 6 * 2, "{written}");
+    assert!(!partial.exists(), "the temporary name is gone once renamed");
 }
