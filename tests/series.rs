@@ -226,6 +226,36 @@ async fn retain_fetches_only_the_windows_kept_whatever_the_alignment() {
     );
 }
 
+/// A series whose window has not ended, or with a parameter the API would refuse, fails
+/// as a whole before anything is sent: not after its first windows were fetched.
+#[tokio::test]
+async fn a_series_that_cannot_run_sends_nothing() {
+    let server = mock().await;
+    let now = std::time::SystemTime::now();
+    let future = Window::between(now - 2 * HOUR, now + 2 * HOUR).unwrap();
+    let past = Window::between(now - 4 * HOUR, now - 2 * HOUR).unwrap();
+    let client = client(&server);
+    let series = [
+        client.connections().series(future, HOUR),
+        client.connections().limit(9000).series(past, HOUR),
+    ];
+    for series in series {
+        let error = series.check().unwrap_err();
+        assert!(matches!(error, Error::InvalidInput { .. }), "{error}");
+        let mut stream = std::pin::pin!(series.keep_going().stream());
+        let mut results = Vec::new();
+        while let Some((window, result)) = futures::StreamExt::next(&mut stream).await {
+            results.push((window, result.is_ok()));
+        }
+        assert_eq!(results.len(), 1, "one failure of the whole window");
+        assert!(!results[0].1);
+    }
+    let series = client.connections().series(future, HOUR);
+    assert!(series.collect().await.is_err());
+    assert_eq!(server.stats().requests, 0, "nothing was sent");
+    assert!(client.connections().series(past, HOUR).check().is_ok());
+}
+
 #[tokio::test]
 async fn a_failed_window_fails_the_series_with_its_window_named_unless_keep_going() {
     let server = MockServer::builder()

@@ -281,11 +281,14 @@ impl Settings {
             Some(format) => Setting::new(format, Source::Flag("--output")),
             None => match agreed("output", &|p| p.output.clone(), &mut warnings) {
                 Some(setting) => match OutputFormat::from_str(setting.value.trim(), true) {
-                    Ok(format) => Setting::new(format, setting.source),
-                    Err(_) => {
+                    // Parquet is binary and for query rows only: a per-command choice.
+                    Ok(format) if format != OutputFormat::Parquet => {
+                        Setting::new(format, setting.source)
+                    }
+                    _ => {
                         warnings.push(format!(
-                            "{}: output `{}` is not a format (table, wide, json, ndjson, csv); \
-                             using table",
+                            "{}: output `{}` is not a default format (table, wide, json, \
+                             ndjson, csv; Parquet only with -o parquet); using table",
                             setting.source, setting.value
                         ));
                         Setting::new(OutputFormat::Table, Source::Default)
@@ -813,6 +816,28 @@ output = "json"
                 .any(|w| w.contains("different outputs")),
             "{:?}",
             differ.warnings
+        );
+        // Parquet is binary: never a profile's default.
+        let parquet = resolve(
+            &["config"],
+            &[],
+            Some(
+                PROFILES
+                    .replace(
+                        "[profiles.default]",
+                        "[profiles.default]\noutput = \"parquet\"",
+                    )
+                    .as_str(),
+            ),
+        );
+        assert_eq!(parquet.output.value, OutputFormat::Table);
+        assert!(
+            parquet
+                .warnings
+                .iter()
+                .any(|w| w.contains("output `parquet` is not a default format")),
+            "{:?}",
+            parquet.warnings
         );
     }
 

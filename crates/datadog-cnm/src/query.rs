@@ -147,6 +147,13 @@ impl<R: Row> Query<R> {
 
     /// This query over `window` instead of the one it was built with, within `deadline`:
     /// what a series sends for each of its windows.
+    /// Check this query over `window` as sending it would, without sending anything.
+    pub(crate) fn check_window(&self, window: Window) -> Result<()> {
+        let mut params = self.params.clone();
+        params.window = Some(window);
+        params.resolve::<R>(self.client.wall_time()).map(drop)
+    }
+
     pub(crate) async fn send_window(
         &self,
         window: Window,

@@ -165,6 +165,18 @@ impl<R: Row> Series<R> {
         self.windows.as_deref().unwrap_or_default()
     }
 
+    /// Check the series as running it now would — the window and step, every query
+    /// parameter, and that the whole window has ended (give or take a minute) — without
+    /// sending anything. Running a series makes the same check first, so a series that
+    /// fails it sends nothing.
+    pub fn check(&self) -> Result<()> {
+        match &self.windows {
+            Ok(_) => self.query.check_window(self.requested),
+            // The same error again (errors are not `Clone`).
+            Err(_) => self.split().map(drop),
+        }
+    }
+
     /// Keep going past failed windows: results become per-window.
     pub fn keep_going(self) -> KeepGoing<R> {
         KeepGoing { series: self }
@@ -213,6 +225,10 @@ impl<R: Row> Series<R> {
             keep: _,
         } = self;
         let deadline = deadline.map(|budget| query.client().executor().clock().now() + budget);
+        let windows = windows.and_then(|windows| {
+            query.check_window(requested)?;
+            Ok(windows)
+        });
         let (windows, invalid) = match windows {
             Ok(windows) => (windows, None),
             Err(error) => (Vec::new(), Some(error)),
@@ -265,9 +281,10 @@ impl<R: Row> KeepGoing<R> {
         self.series.attempts()
     }
 
-    /// Every window with its own result, in window order. An invalid window or step is
-    /// still an error of the whole series.
+    /// Every window with its own result, in window order. An invalid window, step or
+    /// parameter is still an error of the whole series (see [`Series::check`]).
     pub async fn collect(self) -> Result<Vec<(Window, Result<Page<R>>)>> {
+        self.series.check()?;
         let Series {
             query,
             requested,

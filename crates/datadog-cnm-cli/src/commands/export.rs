@@ -113,6 +113,11 @@ async fn run_rows<R: Row>(
             .collect(),
         windows: windows.len(),
     };
+    // Nothing is written for a query that cannot run (a window not over yet, …).
+    plan.query(&client, query_args)
+        .series(plan.window, step)
+        .aligned(plan.aligned)
+        .check()?;
     let layout = Layout {
         root: args.dir.join(kind),
     };
