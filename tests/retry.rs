@@ -342,6 +342,56 @@ async fn s16_a_server_slower_than_the_timeout() {
     }
 }
 
+/// A deadline bounds the attempt in flight too: a server that holds its answer past it is
+/// abandoned at the deadline, not at the (longer) per-attempt timeout.
+#[tokio::test(start_paused = true)]
+async fn s17_a_deadline_abandons_an_attempt_in_flight() {
+    let hang = Fault::Delay {
+        delay: Duration::from_secs(600),
+        times: 5,
+    };
+    let server = MockServer::builder().fault(hang).start().await.unwrap();
+    let client = client(
+        &server,
+        RetryPolicy::default(),
+        Duration::from_secs(30),
+        HALF,
+    );
+    let window = datadog_cnm::Window::last(Duration::from_secs(3600));
+    let started = Instant::now();
+    let result = client
+        .connections()
+        .series(window, Duration::from_secs(3600))
+        .deadline(Duration::from_secs(5))
+        .collect()
+        .await;
+    assert_eq!(started.elapsed(), secs(5.0));
+    match result {
+        Err(Error::Series { source, .. }) => match *source {
+            error @ Error::OutOfTime { sent: true, .. } => assert_eq!(
+                error.to_string(),
+                "the time budget of 5s ran out while waiting for the answer"
+            ),
+            other => panic!("expected OutOfTime, got {other:?}"),
+        },
+        other => panic!("expected a series error, got {other:?}"),
+    }
+    assert_eq!(server.requests_received(), 1);
+    // Without a deadline, the retry policy's budget bounds it the same way.
+    let policy = RetryPolicy::default().max_elapsed(Duration::from_secs(8));
+    let started = Instant::now();
+    let result = client_with(&server, policy).connections().send().await;
+    assert_eq!(started.elapsed(), secs(8.0));
+    assert!(
+        matches!(result, Err(Error::OutOfTime { sent: true, .. })),
+        "{result:?}"
+    );
+}
+
+fn client_with(server: &MockServer, policy: RetryPolicy) -> Client {
+    client(server, policy, Duration::from_secs(30), HALF)
+}
+
 #[tokio::test(start_paused = true)]
 async fn retries_can_be_disabled() {
     let r = run(

@@ -193,6 +193,12 @@ fn hint(error: &Error, context: &Context) -> Option<String> {
              share one limit, which paces them"
                 .to_owned(),
         ),
+        Error::OutOfTime { sent: true, .. } => Some(
+            "the server had not answered when the time budget ran out; allow more with \
+             --deadline (e.g. --deadline 30m), or check the server (--timeout bounds each \
+             attempt)"
+                .to_owned(),
+        ),
         Error::OutOfTime { .. } => Some(
             "the time budget ran out while waiting for the rate limit or retrying; allow more \
              with --deadline (e.g. --deadline 30m), or query fewer windows"

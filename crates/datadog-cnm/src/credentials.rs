@@ -46,7 +46,9 @@ impl Credentials {
 }
 
 impl Credentials {
-    /// The secrets as they are sent.
+    /// The secrets as they are sent, those long enough to be told from ordinary words
+    /// (Datadog's keys are 32 and 40 characters; replacing a one-letter test key would
+    /// garble every message).
     fn secrets(&self) -> impl Iterator<Item = &str> {
         let (first, second) = match self {
             Self::Keys { api_key, app_key } => (api_key, Some(app_key)),
@@ -55,7 +57,7 @@ impl Credentials {
         std::iter::once(first)
             .chain(second)
             .map(|secret| secret.expose_secret().trim())
-            .filter(|secret| !secret.is_empty())
+            .filter(|secret| secret.chars().count() >= MIN_REDACTED_LEN)
     }
 
     /// `text` with every secret in it replaced by `** redacted **`: servers and proxies
@@ -71,6 +73,9 @@ impl Credentials {
         text
     }
 }
+
+/// The shortest secret redacted from answers.
+const MIN_REDACTED_LEN: usize = 6;
 
 /// What a secret is replaced with.
 pub(crate) const REDACTED: &str = "** redacted **";

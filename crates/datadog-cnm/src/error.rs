@@ -105,11 +105,17 @@ pub enum Error {
     },
 
     /// The request's time budget (the retry policy's, or a series' deadline) ran out before
-    /// it could be sent.
-    #[error("the time budget of {}s ran out before the request could be sent", budget.as_secs_f64())]
+    /// it could be sent, or while its answer was awaited (the attempt is then abandoned).
+    #[error(
+        "the time budget of {}s ran out {}",
+        budget.as_secs_f64(),
+        if *sent { "while waiting for the answer" } else { "before the request could be sent" }
+    )]
     OutOfTime {
         /// The budget that ran out.
         budget: Duration,
+        /// Whether the request had been sent (and its answer did not come in time).
+        sent: bool,
     },
 
     /// One window of a [series](crate::Series) failed; the series stopped there.

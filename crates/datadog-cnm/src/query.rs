@@ -157,7 +157,7 @@ impl<R: Row> Query<R> {
     pub(crate) async fn send_window(
         &self,
         window: Window,
-        deadline: Option<Instant>,
+        deadline: Option<(Instant, Duration)>,
     ) -> Result<Page<R>> {
         let mut params = self.params.clone();
         params.window = Some(window);

@@ -15,6 +15,7 @@ use datadog_cnm_raw::types::ApiErrorResponse;
 use datadog_cnm_raw::{
     Answer, BodyTooLarge, Document, Error as RawError, QueryParams, Row, locate_decode_error,
 };
+use futures::future::{self, Either};
 use http::HeaderMap;
 use tracing::Instrument;
 
@@ -38,9 +39,9 @@ pub(crate) struct Request {
     pub(crate) params: QueryParams,
     /// The number of rows that means "there may be more": the limit, or the API's default.
     pub(crate) page_size: u32,
-    /// When the caller's whole budget ends (a series' deadline), if sooner than the retry
-    /// policy's.
-    pub(crate) deadline: Option<Instant>,
+    /// When the caller's whole budget ends (a series' deadline), and that budget; it
+    /// applies when it ends sooner than the retry policy's.
+    pub(crate) deadline: Option<(Instant, Duration)>,
 }
 
 /// A wait for the rate limit, as [`ClientBuilder::on_rate_limit_wait`] reports it.
@@ -143,10 +144,14 @@ impl Executor {
     pub(crate) async fn execute<R: Row>(&self, request: &Request) -> Result<Page<R>> {
         let started = self.clock.now();
         let budget_end = started + self.retry.time_budget();
-        let deadline = request.deadline.map_or(budget_end, |d| d.min(budget_end));
+        let (deadline, budget) = match request.deadline {
+            Some((at, budget)) if at < budget_end => (at, budget),
+            _ => (budget_end, self.retry.time_budget()),
+        };
         if started >= deadline {
             return Err(Error::OutOfTime {
-                budget: self.retry.time_budget(),
+                budget,
+                sent: false,
             });
         }
         let mut attempt = 0u32;
@@ -186,9 +191,18 @@ impl Executor {
                 rate_limit.reset_s = tracing::field::Empty,
             );
             let sent_at = self.clock.now();
-            let answer = R::send(&self.raw, &request.params)
-                .instrument(span.clone())
-                .await;
+            let send = R::send(&self.raw, &request.params).instrument(span.clone());
+            // The budget bounds the attempt in flight too, not only waits and retries: a
+            // server that hangs or drips its body is abandoned when the time is up.
+            let time_left = self
+                .clock
+                .sleep(deadline.saturating_duration_since(sent_at));
+            let answer = match future::select(std::pin::pin!(send), time_left).await {
+                Either::Left((answer, _)) => answer,
+                Either::Right(((), _)) => {
+                    return Err(Error::OutOfTime { budget, sent: true });
+                }
+            };
             let answered_at = self.clock.now();
             span.record("elapsed_ms", millis(answered_at - sent_at));
             let (status, headers, result) = read_answer(answer).await;

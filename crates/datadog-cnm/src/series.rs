@@ -224,7 +224,8 @@ impl<R: Row> Series<R> {
             aligned: _,
             keep: _,
         } = self;
-        let deadline = deadline.map(|budget| query.client().executor().clock().now() + budget);
+        let deadline =
+            deadline.map(|budget| (query.client().executor().clock().now() + budget, budget));
         let windows = windows.and_then(|windows| {
             query.check_window(requested)?;
             Ok(windows)
