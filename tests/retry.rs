@@ -388,6 +388,30 @@ async fn s17_a_deadline_abandons_an_attempt_in_flight() {
     );
 }
 
+/// Gateways and WAFs answer with JSON of their own shape: the status still decides (a 429
+/// is retried, a 403 is a 403), and the body is shown as it came.
+#[tokio::test(start_paused = true)]
+async fn s18_error_bodies_of_another_json_shape_keep_their_status() {
+    let gateway = r#"{"message":"Rate limit exceeded"}"#;
+    let r = run_default(vec![respond(429, &[("x-ratelimit-reset", "1")], gateway)]).await;
+    assert!(r.result.is_ok(), "{:?}", r.result.err());
+    assert_eq!(r.attempts, 2);
+    for (status, body) in [(403, r#"{"message":"Forbidden"}"#), (400, "{}")] {
+        let r = run_default(vec![respond(status, &[], body)]).await;
+        assert_eq!(r.attempts, 1);
+        match r.result {
+            Err(error @ Error::Api { .. }) => {
+                assert!(matches!(error, Error::Api { status: s, .. } if s == status));
+                assert!(error.to_string().contains(body), "{error}");
+            }
+            other => panic!("expected Api, got {other:?}"),
+        }
+    }
+    let r = run_default(vec![respond_times(500, &[], r#"{"message":"oops"}"#, 2)]).await;
+    assert!(r.result.is_ok(), "{:?}", r.result.err());
+    assert_eq!(r.attempts, 3, "a 500 of any shape is retried");
+}
+
 fn client_with(server: &MockServer, policy: RetryPolicy) -> Client {
     client(server, policy, Duration::from_secs(30), HALF)
 }

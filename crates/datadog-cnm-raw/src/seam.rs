@@ -15,10 +15,11 @@ use crate::{Client, Error};
 /// - reads the body in full, in blocks, refusing to read more than
 ///   [`body_limit`](Self::body_limit) bytes (also when `Content-Length` announces more);
 /// - makes sure every answered request keeps its status: a response whose body is too
-///   large, or an error status whose body is not JSON (an HTML page from a proxy, an empty
-///   body), comes back as [`Error::UnexpectedResponse`] with its real status, headers and
-///   body, where the generated decoder would otherwise report only a JSON error. A body too
-///   large carries [`BodyTooLarge`] in its extensions.
+///   large, or an error status whose body is not the API's error document (an HTML page
+///   from a proxy, an empty body, a gateway's `{"message": …}`), comes back as
+///   [`Error::UnexpectedResponse`] with its real status, headers and body, where the
+///   generated decoder would otherwise report only a JSON error. A body too large carries
+///   [`BodyTooLarge`] in its extensions.
 ///
 /// So a caller can tell from any result what the server said: a decoded document, an
 /// `ErrorResponse` or `UnexpectedResponse` (status and headers), an
@@ -177,7 +178,7 @@ impl ClientHooks<Seam> for Client {
             .unwrap_or_default();
         let refused = response.extensions().get::<BodyTooLarge>().copied();
         let unreadable_error = !response.status().is_success()
-            && serde_json::from_slice::<serde::de::IgnoredAny>(&body).is_err();
+            && serde_json::from_slice::<crate::types::ApiErrorResponse>(&body).is_err();
         if refused.is_some() || unreadable_error {
             return Err(Error::UnexpectedResponse(rebuild(response, body, refused)));
         }
