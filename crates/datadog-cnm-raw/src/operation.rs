@@ -56,6 +56,10 @@ pub trait Row:
     /// Metrics under names this version does not know, by name, as the server sent them.
     fn extra_metrics(&self) -> Vec<(&str, Option<i64>)>;
 
+    /// Attributes this version does not know that are not metrics (not an integer or
+    /// null: a ratio, a text, a number beyond int64, …), by name, as the server sent them.
+    fn extra_non_metrics(&self) -> Vec<(&str, &serde_json::Value)>;
+
     /// Forget the metrics (and, for connections, every attribute) this version does not
     /// know: what a sum of rows does, since nothing says whether they add up.
     fn clear_extra_metrics(&mut self);
@@ -91,16 +95,30 @@ impl Row for Connection {
         // not know yet; anything else is not a metric.
         self.extra_attributes
             .iter()
-            .filter_map(|(name, value)| match value {
-                serde_json::Value::Null => Some((name.as_str(), None)),
-                serde_json::Value::Number(n) => n.as_i64().map(|n| (name.as_str(), Some(n))),
-                _ => None,
-            })
+            .filter(|(_, value)| is_metric_value(value))
+            .map(|(name, value)| (name.as_str(), value.as_i64()))
+            .collect()
+    }
+
+    fn extra_non_metrics(&self) -> Vec<(&str, &serde_json::Value)> {
+        self.extra_attributes
+            .iter()
+            .filter(|(_, value)| !is_metric_value(value))
+            .map(|(name, value)| (name.as_str(), value))
             .collect()
     }
 
     fn clear_extra_metrics(&mut self) {
         self.extra_attributes.clear();
+    }
+}
+
+/// Whether an unknown attribute's value reads as a metric: an int64, or null.
+fn is_metric_value(value: &serde_json::Value) -> bool {
+    match value {
+        serde_json::Value::Null => true,
+        serde_json::Value::Number(n) => n.is_i64(),
+        _ => false,
     }
 }
 
@@ -134,6 +152,14 @@ impl Row for DnsRow {
             .extra
             .iter()
             .map(|(name, value)| (name.as_str(), *value))
+            .collect()
+    }
+
+    fn extra_non_metrics(&self) -> Vec<(&str, &serde_json::Value)> {
+        // DNS metrics come in their own list; every unknown attribute is something else.
+        self.extra_attributes
+            .iter()
+            .map(|(name, value)| (name.as_str(), value))
             .collect()
     }
 

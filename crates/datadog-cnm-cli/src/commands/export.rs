@@ -33,7 +33,7 @@ use futures::StreamExt;
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use serde::{Deserialize, Serialize};
 
-use super::query::{Endpoint, Plan};
+use super::query::{Endpoint, Plan, non_metrics_of};
 use super::warn;
 use crate::cli::{ExportArgs, QueryArgs};
 use crate::exit::Failure;
@@ -171,11 +171,29 @@ async fn run_rows<R: Row>(
     let mut failed: Vec<(Window, Error)> = Vec::new();
     let mut writing: Option<tokio::task::JoinHandle<io::Result<Written>>> = None;
     let mut stopped: Option<Failure> = None;
+    // Unknown attributes already warned about (once each, not once per window).
+    let mut told = std::collections::BTreeSet::new();
     let mut stream = std::pin::pin!(series.keep_going().stream());
     while let Some((window, result)) = stream.next().await {
         match result {
             Ok(mut page) => {
                 plan.rank(&mut page);
+                let unknown: Vec<String> = non_metrics_of(&page.rows)
+                    .into_iter()
+                    .filter(|(name, _)| told.insert(name.clone()))
+                    .map(|(name, value)| format!("{name} ({value})"))
+                    .collect();
+                if !unknown.is_empty() && settings.chatty() {
+                    say(
+                        bar.as_ref(),
+                        &format!(
+                            "warning: the server sent attributes this version does not know \
+                             and cannot store as metrics (not integers): {}; they are not in \
+                             the files (a newer ddcnm may know them)",
+                            unknown.join(", ")
+                        ),
+                    );
+                }
                 // One window is written while the next ones are fetched.
                 if let Some(previous) = writing.take()
                     && let Err(failure) = totals.add(previous.await, bar.as_ref())

@@ -327,3 +327,44 @@ fn server_text_cannot_drive_the_terminal_or_echo_the_keys() {
     );
     assert!(!refused.stderr.contains('\u{1b}'), "{:?}", refused.stderr);
 }
+
+/// Unknown attributes that are not metrics (a ratio, a text, a number beyond int64) cannot
+/// be columns: they are named on stderr, once however many windows carry them, and
+/// unknown integer metrics are printed.
+#[test]
+fn unknown_attributes_that_are_not_metrics_are_named_once() {
+    let body = r#"{"data":[{"attributes":{"bytes_sent_by_client":7,"tcp_future":5,
+        "tcp_new_ratio":0.25,"tcp_note":"x","tcp_big":99999999999999999999,
+        "group_bys":{"client_env":["prod"]}},"id":"x","type":"aggregated_connection"}]}"#;
+    let mock = Mock::start(MockServer::builder().fault(Fault::Respond {
+        response: CustomResponse::new(200).body(body),
+        times: 2,
+    }));
+    let out = expect(
+        mock.ddcnm()
+            .args(["connections", "-o", "ndjson", "--step", "30m", "--no-align"])
+            .args(["--group-by", "client_env", "--concurrency", "1"])
+            .args(["--from", FROM, "--to", TO]),
+        0,
+    );
+    let rows: Vec<_> = out.stdout.lines().map(json).collect();
+    assert_eq!(rows.len(), 2);
+    assert!(
+        rows.iter().all(|row| row["tcp_future"] == 5),
+        "{}",
+        out.stdout
+    );
+    assert_eq!(
+        out.stderr.matches("cannot show as metrics").count(),
+        1,
+        "{}",
+        out.stderr
+    );
+    for shown in [
+        "tcp_new_ratio (0.25)",
+        "tcp_note (\"x\")",
+        "tcp_big (1e+20)",
+    ] {
+        assert!(out.stderr.contains(shown), "{shown}: {}", out.stderr);
+    }
+}

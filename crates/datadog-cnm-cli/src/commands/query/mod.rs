@@ -24,8 +24,8 @@ use futures::future::join_all;
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use tokio::sync::mpsc;
 
-pub(in crate::commands) use self::plan::Plan;
 use self::plan::warn_about_flags;
+pub(in crate::commands) use self::plan::{Plan, non_metrics_of};
 use self::printer::Printer;
 use crate::cli::{OutputFormat, QueryArgs};
 use crate::exit::Failure;

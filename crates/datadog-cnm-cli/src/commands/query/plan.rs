@@ -376,6 +376,26 @@ pub(in crate::commands) fn extras_of<'a, R: Row + 'a>(
     names
 }
 
+/// Unknown attributes of the rows that are not metrics (ratios, texts, numbers beyond
+/// int64), each by name with its first value (shortened), in name order.
+pub(in crate::commands) fn non_metrics_of<'a, R: Row + 'a>(
+    rows: impl IntoIterator<Item = &'a R>,
+) -> Vec<(String, String)> {
+    let mut found = std::collections::BTreeMap::new();
+    for row in rows {
+        for (name, value) in row.extra_non_metrics() {
+            found.entry(name.to_owned()).or_insert_with(|| {
+                let mut text = value.to_string();
+                if text.chars().count() > 40 {
+                    text = text.chars().take(40).chain(['…']).collect();
+                }
+                text
+            });
+        }
+    }
+    found.into_iter().collect()
+}
+
 /// Warnings about flags that do not combine as one might think.
 pub(in crate::commands) fn warn_about_flags<R: Row>(
     args: &QueryArgs,

@@ -1,12 +1,14 @@
 //! Turns pages into records ([`crate::view`]) and hands them to the writer of the chosen
 //! format; a `--step` table collects a trend per target instead and prints it at the end.
 
+use std::cell::RefCell;
+use std::collections::BTreeSet;
 use std::io::Write;
 
 use datadog_cnm::analysis::{Measure, Trend, compare};
 use datadog_cnm::{Page, Row, Window};
 
-use super::plan::{Plan, Source, default_measure, extras_of, values};
+use super::plan::{Plan, Source, default_measure, extras_of, non_metrics_of, values};
 use crate::cli::OutputFormat;
 use crate::commands::warn;
 use crate::exit::Failure;
@@ -42,6 +44,8 @@ pub(super) struct Printer<'a, R: Row, W: Write> {
     pages: usize,
     truncated: usize,
     limit: u32,
+    /// Unknown attributes already warned about (once each, not once per window).
+    told: RefCell<BTreeSet<String>>,
 }
 
 /// A trend table being collected: the table, its value column, and a trend per target
@@ -77,6 +81,7 @@ impl<'a, R: Row, W: Write + 'a> Printer<'a, R, W> {
             pages: 0,
             truncated: 0,
             limit: 0,
+            told: RefCell::new(BTreeSet::new()),
         }
     }
 
@@ -304,7 +309,9 @@ impl<'a, R: Row, W: Write + 'a> Printer<'a, R, W> {
             .collect();
         let late: Vec<String> = extras_of(&page.rows)
             .into_iter()
-            .filter(|name| !known.contains(&name.as_str()))
+            .filter(|name| {
+                !known.contains(&name.as_str()) && self.told.borrow_mut().insert(name.clone())
+            })
             .collect();
         // Parquet keeps them all, in `extra_metrics`.
         if !late.is_empty() && self.plan.chosen.is_none() && self.parquet.is_none() {
@@ -314,6 +321,22 @@ impl<'a, R: Row, W: Write + 'a> Printer<'a, R, W> {
                     "metrics this version does not know appeared after the first window and \
                      are not in the columns: {} (-o json without --step shows them)",
                     late.join(", ")
+                ),
+            );
+        }
+        let others: Vec<String> = non_metrics_of(&page.rows)
+            .into_iter()
+            .filter(|(name, _)| self.told.borrow_mut().insert(name.clone()))
+            .map(|(name, value)| format!("{name} ({value})"))
+            .collect();
+        if !others.is_empty() {
+            warn(
+                self.settings,
+                &format!(
+                    "the server sent attributes this version does not know and cannot show as \
+                     metrics (not integers): {}; a newer ddcnm may know them, and the library \
+                     keeps them in `extra_attributes`",
+                    others.join(", ")
                 ),
             );
         }
