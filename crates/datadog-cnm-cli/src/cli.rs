@@ -9,7 +9,7 @@ use clap::builder::PossibleValue;
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use datadog_cnm::{ConnectionsQuery, Window};
 
-use crate::time::{Dur, TimeSpec, parse_duration};
+use crate::time::{Dur, FineDur, TimeSpec, parse_duration};
 
 const AFTER_HELP: &str = "\
 Settings come from flags, then profiles named with --profile, then the environment (DD_SITE,
@@ -557,9 +557,9 @@ pub struct MockServerArgs {
     #[arg(long, value_name = "N/PERIOD")]
     pub rate_limit: Option<RateLimitArg>,
 
-    /// Answer every request this much later, e.g. 1s (a slow API, or a far one).
+    /// Answer every request this much later, e.g. 200ms or 1s (a slow API, or a far one).
     #[arg(long, value_name = "DUR")]
-    pub latency: Option<Dur>,
+    pub latency: Option<FineDur>,
 
     /// The data: `default` (daily cycles and an incident: a retransmit storm, an NXDOMAIN
     /// surge, a new and a vanished pair), `calm` (cycles, no incident) or `flat`.
@@ -655,6 +655,48 @@ mod tests {
     #[test]
     fn the_command_line_is_consistent() {
         Cli::command().debug_assert();
+    }
+
+    /// Every `ddcnm …` line of every help text parses: an example that fails is worse than
+    /// none.
+    #[test]
+    fn every_example_in_the_help_parses() {
+        fn examples(command: &clap::Command, found: &mut Vec<String>) {
+            let help = command
+                .get_after_help()
+                .map(|h| h.to_string())
+                .unwrap_or_default();
+            let mut lines = help.lines();
+            while let Some(line) = lines.next() {
+                let line = line.trim_start();
+                // `bash:  ddcnm completions bash > …`: a label before the command.
+                let line = line
+                    .split_once(":  ")
+                    .map_or(line, |(_, rest)| rest.trim_start());
+                if let Some(rest) = line.strip_prefix("ddcnm ") {
+                    let mut command = rest.to_owned();
+                    // A long example goes on over lines ending in `\`.
+                    while command.trim_end().ends_with('\\') {
+                        command = command.trim_end().trim_end_matches('\\').to_owned();
+                        command.push_str(lines.next().unwrap_or_default());
+                    }
+                    let command = command.split(['#', '>', '|']).next().unwrap_or_default();
+                    found.push(format!("ddcnm {}", command.trim()));
+                }
+            }
+            for sub in command.get_subcommands() {
+                examples(sub, found);
+            }
+        }
+        let mut found = Vec::new();
+        examples(&Cli::command(), &mut found);
+        assert!(found.len() >= 40, "{found:?}");
+        for example in found {
+            let words = shell_words::split(&example).unwrap();
+            if let Err(error) = Cli::try_parse_from(&words) {
+                panic!("{example}: {error}");
+            }
+        }
     }
 
     #[test]

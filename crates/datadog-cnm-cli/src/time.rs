@@ -34,8 +34,25 @@ impl FromStr for Dur {
     }
 }
 
+/// A `DUR` that may have a fraction of a second (`200ms`, `1.5s`): the mock's latency.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct FineDur(pub Duration);
+
+impl FromStr for FineDur {
+    type Err = String;
+
+    fn from_str(input: &str) -> Result<Self, Self::Err> {
+        parse(input, false).map(FineDur)
+    }
+}
+
 /// Parse a `DUR`: positive, whole seconds.
 pub fn parse_duration(input: &str) -> Result<Duration, String> {
+    parse(input, true)
+}
+
+/// Parse a positive `DUR`, in whole seconds if `whole_seconds`.
+fn parse(input: &str, whole_seconds: bool) -> Result<Duration, String> {
     let text = input.trim();
     if text.is_empty() {
         return Err(format!("empty duration; {DUR_HELP}"));
@@ -61,7 +78,7 @@ pub fn parse_duration(input: &str) -> Result<Duration, String> {
         .map_err(|e| format!("`{text}` is out of range: {e}"))?;
     let duration = Duration::try_from(signed)
         .map_err(|_| format!("`{text}` must be a positive duration; {DUR_HELP}"))?;
-    if duration.subsec_nanos() != 0 {
+    if whole_seconds && duration.subsec_nanos() != 0 {
         return Err(format!("`{text}`: the API works in whole seconds"));
     }
     if duration.is_zero() {
@@ -193,6 +210,12 @@ mod tests {
         assert_eq!(dur("2d"), Ok(172_800));
         assert_eq!(dur("1w"), Ok(604_800));
         assert_eq!(dur(" 1 hour "), Ok(3600));
+        // The mock's latency may be finer: the example of `mock-server --help`.
+        assert_eq!(
+            "200ms".parse::<FineDur>(),
+            Ok(FineDur(Duration::from_millis(200)))
+        );
+        assert!("0ms".parse::<FineDur>().is_err());
     }
 
     #[test]
