@@ -178,8 +178,8 @@ impl KeySource {
                 .map(|value| value.trim().to_owned())
                 .ok_or_else(|| {
                     Failure::Usage(format!(
-                        "{} comes from {name} ({}_env), which is not set; export it or change \
-                         the profile",
+                        "{} comes from {name} ({}_env), which is not set or empty; export \
+                         it or change the profile",
                         context(),
                         kind.setting()
                     ))
@@ -254,6 +254,26 @@ impl Profile {
     /// The problems of one profile that make it unusable: two sources for one key, a
     /// site and a base URL at once.
     fn check(&self, name: &str) -> Result<(), String> {
+        // `--profile a,b` names several profiles: a name with a comma could never be chosen.
+        if name.trim().is_empty() || name.contains(',') || name.trim() != name {
+            return Err(format!(
+                "profile `{name}`: a profile's name must be non-empty, without commas or \
+                 surrounding spaces (--profile a,b names two profiles)"
+            ));
+        }
+        for (setting, value) in [
+            ("api_key_env", &self.api_key_env),
+            ("app_key_env", &self.app_key_env),
+            ("api_key_command", &self.api_key_command),
+            ("app_key_command", &self.app_key_command),
+        ] {
+            if value.as_deref().is_some_and(|v| v.trim().is_empty()) {
+                return Err(format!(
+                    "profile `{name}`: {setting} is empty; name the variable or command, or \
+                     remove the setting"
+                ));
+            }
+        }
         for (kind, sources) in [
             (
                 KeyKind::Api,
@@ -428,6 +448,18 @@ group_by = ["client_team"]
         );
         let both = parse("[profiles.a]\nsite = \"eu\"\nbase_url = \"http://x\"\n").unwrap_err();
         assert!(both.contains("both site and base_url"), "{both}");
+        for (text, needle) in [
+            ("[profiles.\"a,b\"]\nsite = \"eu\"\n", "without commas"),
+            ("[profiles.\"\"]\nsite = \"eu\"\n", "must be non-empty"),
+            ("[profiles.a]\napi_key_env = \"\"\n", "api_key_env is empty"),
+            (
+                "[profiles.a]\napp_key_command = \" \"\n",
+                "app_key_command is empty",
+            ),
+        ] {
+            let error = parse(text).unwrap_err();
+            assert!(error.contains(needle), "{text}: {error}");
+        }
     }
 
     #[test]

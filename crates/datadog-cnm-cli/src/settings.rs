@@ -499,6 +499,20 @@ fn resolve_targets(
         .as_deref()
         .map(str::trim)
         .filter(|u| !u.is_empty());
+    if cli.site.is_some() && flag_sites.is_empty() {
+        return Err(
+            "--site names no site; give one or several, e.g. --site eu1 or \
+                    --site us1,eu1"
+                .to_owned(),
+        );
+    }
+    if flag_sites.len() > 1 && flag_base_url.is_some() {
+        return Err(
+            "--base-url sends every request to one URL: it cannot go with several \
+                    --site values; drop one of them"
+                .to_owned(),
+        );
+    }
     // The profiles, looked up (an unknown name is an error naming the file).
     let mut profiles: Vec<(String, Profile)> = Vec::new();
     if let Some(chosen) = chosen {
@@ -627,12 +641,27 @@ fn resolve_targets(
                     None => None,
                 })
             };
-            targets.push(Target {
+            let target = Target {
                 profile: profile.map(|(name, _)| name.to_owned()),
                 endpoint,
                 api_key: key(KeyKind::Api),
                 app_key: key(KeyKind::App),
-            });
+            };
+            // The same rows twice would be counted twice downstream.
+            if let Some(twin) = targets
+                .iter()
+                .find(|t: &&Target| t.profile == target.profile && t.name() == target.name())
+            {
+                return Err(format!(
+                    "{} is named twice{}; name each site or profile once",
+                    twin.name(),
+                    twin.profile
+                        .as_ref()
+                        .map(|p| format!(" (profile `{p}`)"))
+                        .unwrap_or_default()
+                ));
+            }
+            targets.push(target);
         }
     }
     Ok(targets)
@@ -790,6 +819,31 @@ output = "json"
             Some(PROFILES),
         );
         assert!(both.targets.unwrap_err().contains("not both"));
+        // The same rows twice would count twice.
+        for (args, needle) in [
+            (
+                &["--site", "us1,datadoghq.com", "config"][..],
+                "datadoghq.com is named twice",
+            ),
+            (
+                &["--profile", "prod,prod", "config"][..],
+                "(profile `prod`)",
+            ),
+            (&["--site", ",", "config"][..], "--site names no site"),
+            (
+                &[
+                    "--site",
+                    "us1,eu1",
+                    "--base-url",
+                    "http://127.0.0.1:1",
+                    "config",
+                ][..],
+                "cannot go with several --site values",
+            ),
+        ] {
+            let error = resolve(args, &[], Some(PROFILES)).targets.unwrap_err();
+            assert!(error.contains(needle), "{args:?}: {error}");
+        }
         let bad = resolve(&["config"], &[("DD_SITE", "moon")], None);
         let target = &bad.targets.unwrap()[0];
         assert!(
