@@ -18,8 +18,9 @@
 //! Column names are the API's names with `.` replaced by `_` ([`column_name`]), since
 //! Spark and others read a dot as a nested field: `dns_responses.nxdomain` becomes
 //! `dns_responses_nxdomain`, `network.dns_query` becomes `network_dns_query`. A group-by
-//! field whose name is already a column (`site`, `truncated`, a metric) gets the prefix
-//! `group_` (`group_site`). Metric columns carry their API name, unit and aggregation as
+//! field whose name is already a column (`site`, `truncated`, a metric), or is `date` (the
+//! hive partition column of `ddcnm export`'s layout, which readers add to every row), gets
+//! the prefix `group_` (`group_site`, `group_date`). Metric columns carry their API name, unit and aggregation as
 //! field metadata (`api_name`, `unit`, `aggregation`).
 //!
 //! A metric the server sends that this version does not know is never dropped: it is in
@@ -79,6 +80,9 @@ pub const SITE: &str = "site";
 pub const EXTRA_METRICS: &str = "extra_metrics";
 /// The page hit its limit.
 pub const TRUNCATED: &str = "truncated";
+/// The hive partition column of `ddcnm export`'s layout (`date=YYYY-MM-DD/`): readers with
+/// hive partitioning add it to every row, so no group-by column is called that.
+pub const PARTITION: &str = "date";
 /// The prefix of a group-by column whose name another column already has.
 pub const GROUP_PREFIX: &str = "group_";
 /// What the API sends for a group-by field a row has no value for.
@@ -168,7 +172,14 @@ impl<R: Row> PageSchema<R> {
                 )
             })
             .collect();
-        let fixed = [WINDOW_START, WINDOW_END, SITE, EXTRA_METRICS, TRUNCATED];
+        let fixed = [
+            WINDOW_START,
+            WINDOW_END,
+            SITE,
+            EXTRA_METRICS,
+            TRUNCATED,
+            PARTITION,
+        ];
         let taken =
             |name: &str| fixed.contains(&name) || metrics.iter().any(|field| field.name() == name);
         let mut groups: Vec<(String, String)> = Vec::new();
@@ -326,7 +337,8 @@ mod tests {
 
     #[test]
     fn columns_follow_the_api_names_with_underscores() {
-        let schema = PageSchema::<DnsRow>::new(["network.dns_query", "site", "a_b"]).unwrap();
+        let schema =
+            PageSchema::<DnsRow>::new(["network.dns_query", "site", "a_b", "date"]).unwrap();
         let names: Vec<&str> = schema
             .schema()
             .fields()
@@ -334,14 +346,15 @@ mod tests {
             .map(|f| f.name().as_str())
             .collect();
         assert_eq!(
-            &names[..6],
+            &names[..7],
             [
                 "window_start",
                 "window_end",
                 "site",
                 "network_dns_query",
                 "group_site",
-                "a_b"
+                "a_b",
+                "group_date"
             ]
         );
         assert!(names.contains(&"dns_responses_nxdomain"));
