@@ -255,14 +255,22 @@ async fn run_rows<R: Row>(
         return Err(failure);
     }
     if !failed.is_empty() {
-        return Err(Failure::Partial {
-            failed: failed.len(),
-            total: todo,
-            unit: "window",
-            first: failed
-                .into_iter()
-                .next()
-                .map(|(_, error)| Box::new(Failure::from(error))),
+        let count = failed.len();
+        let first = failed.into_iter().next().map(|(window, error)| {
+            Failure::from(Error::Series {
+                window,
+                source: Box::new(error),
+            })
+        });
+        return Err(match first {
+            // Nothing was written this run: the failure itself, with its own exit code.
+            Some(first) if count == todo => first,
+            first => Failure::Partial {
+                failed: count,
+                total: todo,
+                unit: "window",
+                first: first.map(Box::new),
+            },
         });
     }
     Ok(())

@@ -354,6 +354,13 @@ pub async fn run<W: Write>(
     mut out: W,
     now: SystemTime,
 ) -> Result<(), Failure> {
+    if settings.out.is_some() {
+        return Err(Failure::Usage(
+            "report writes its document to --html FILE (or --html - for stdout); --out FILE is \
+             for the other commands' results"
+                .to_owned(),
+        ));
+    }
     let plan = Plan::new(args, now)?;
     let target = match settings.targets()? {
         [one] => one,

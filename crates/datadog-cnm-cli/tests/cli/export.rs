@@ -590,3 +590,26 @@ fn out_file_is_replaced_only_when_the_command_completes() {
     assert_eq!(written.lines().count(), 1 + 6 * 2, "{written}");
     assert!(!partial.exists(), "the temporary name is gone once renamed");
 }
+
+/// `--keep-going` exits 7 when some windows were written and others failed; when every
+/// window failed, nothing is partial: the failure's own code (here 5, an API error).
+#[test]
+fn keep_going_exports_exit_partial_or_with_the_failure_when_all_failed() {
+    let export = |mock: &Mock, dir: &Path| {
+        run(mock
+            .ddcnm()
+            .args(["--max-attempts", "1", "export", "dns", "--keep-going"])
+            .args(["--step", "20m", "--concurrency", "1", "--limit", "5"])
+            .args(["--from", FROM, "--to", "2025-06-02T12:00:00Z"])
+            .args(["--dir", dir.to_str().unwrap()]))
+    };
+    let failing =
+        |times| Mock::start(MockServer::builder().fault(Fault::Status { status: 500, times }));
+    let dir = scratch("keep-going-all");
+    let all = export(&failing(3), &dir);
+    assert_eq!(all.code, 5, "{}", all.stderr);
+    let dir = scratch("keep-going-some");
+    let some = export(&failing(1), &dir);
+    assert_eq!(some.code, 7, "{}", some.stderr);
+    assert_eq!(files(&dir, ".parquet").len(), 2);
+}
