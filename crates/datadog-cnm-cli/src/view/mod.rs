@@ -33,6 +33,16 @@ pub struct Column {
     pub unit: Unit,
     /// Its place among the default table's columns (1 first); `None`: wide tables only.
     pub priority: Option<u8>,
+    /// `--rate` turns its values into per-second rates (a count); means, percentiles,
+    /// gauges (already per second) and ratios stay as they are.
+    pub per_second: bool,
+}
+
+impl Column {
+    /// The unit shown under its label when values are per second if `rate`.
+    pub fn unit_label(&self, rate: bool) -> String {
+        crate::format::unit_label(self.unit, rate && self.per_second)
+    }
 }
 
 impl Column {
@@ -46,6 +56,7 @@ impl Column {
             label: measure.label().to_owned(),
             unit: measure.unit(),
             priority,
+            per_second: measure.aggregation() == Some(datadog_cnm::Aggregation::Sum),
         }
     }
 
@@ -56,6 +67,8 @@ impl Column {
             label: name.to_owned(),
             unit: Unit::Count,
             priority: None,
+            // Nothing says how it combines: shown as sent.
+            per_second: false,
         }
     }
 }
@@ -180,5 +193,36 @@ pub fn truncation_note(truncated: usize, windows: usize, limit: u32) -> Option<S
             "truncated: {cut} of {total} windows returned {rows}, the limit, so groups may be \
              missing from them; {advice}"
         )),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use datadog_cnm::{Connection, DnsRow};
+
+    /// `--rate` divides counts only: a latency, a gauge already per second or a ratio
+    /// keeps its unit, and so does its label.
+    #[test]
+    fn only_counts_are_labelled_per_second() {
+        let label = |name: &str| {
+            let column = Measure::<Connection>::parse(name)
+                .map(Column::of)
+                .or_else(|_| Measure::<DnsRow>::parse(name).map(Column::of))
+                .unwrap();
+            column.unit_label(true)
+        };
+        assert_eq!(label("bytes_sent_by_client"), "/s");
+        assert_eq!(label("packets_sent_by_client"), "pkts/s");
+        assert_eq!(label("tcp_retransmits"), "/s");
+        for unchanged in [
+            "rtt_micro_seconds",
+            "tcp_established_connections",
+            "tcp_retransmit_ratio",
+            "dns_success_latency_percentile",
+        ] {
+            assert_eq!(label(unchanged), "", "{unchanged}");
+        }
+        assert_eq!(Column::unknown("new").unit_label(true), "");
     }
 }

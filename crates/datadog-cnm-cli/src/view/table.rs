@@ -289,7 +289,7 @@ fn grid(columns: &Columns, block: &Block, shown: &[usize]) -> Grid {
     }
     for &index in shown {
         let column = &columns.values[index];
-        let unit = format::unit_label(column.unit, columns.per_second);
+        let unit = column.unit_label(columns.per_second);
         let label = if unit.is_empty() {
             column.label.clone()
         } else {
@@ -494,7 +494,7 @@ fn trend_grid(
     let mut grid = new_grid();
     let mut header: Vec<String> = columns.labels.clone();
     header.extend(columns.group_keys.iter().cloned());
-    let unit_label = format::unit_label(unit, per_second);
+    let unit_label = value_column.unit_label(per_second);
     let suffix = if unit_label.is_empty() {
         String::new()
     } else {

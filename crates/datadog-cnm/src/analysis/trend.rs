@@ -3,7 +3,7 @@
 use std::collections::HashMap;
 use std::time::Duration;
 
-use datadog_cnm_raw::{GroupBys, Row};
+use datadog_cnm_raw::{Aggregation, GroupBys, Row};
 
 use super::measure::{Measure, Number, Order};
 use crate::page::Page;
@@ -180,16 +180,36 @@ impl<R: Row> Trend<R> {
         summary
     }
 
-    /// Order the groups by their total over the windows that count (ties keep their
-    /// order of appearance).
+    /// Whether [`sort`](Self::sort) ranks by total: for a measure that adds up over windows
+    /// (a count). Means, percentiles, gauges and ratios rank by their peak instead: a sum
+    /// of those means nothing (five windows of 1 ms would outrank one of 3 ms).
+    pub fn ranks_by_total(&self) -> bool {
+        self.measure.aggregation() == Some(Aggregation::Sum)
+    }
+
+    /// Order the groups by their total over the windows that count, or by their peak (see
+    /// [`ranks_by_total`](Self::ranks_by_total)); groups without a value come last, and
+    /// ties keep their order of appearance.
     pub fn sort(&mut self, order: Order) {
-        let mut keyed: Vec<(f64, TrendGroup)> = std::mem::take(&mut self.groups)
+        let by_total = self.ranks_by_total();
+        let mut keyed: Vec<(Option<f64>, TrendGroup)> = std::mem::take(&mut self.groups)
             .into_iter()
-            .map(|group| (self.summary(&group).total, group))
+            .map(|group| {
+                let summary = self.summary(&group);
+                let key = if by_total {
+                    summary.first.map(|_| summary.total)
+                } else {
+                    summary.peak.map(|(_, peak)| peak)
+                };
+                (key, group)
+            })
             .collect();
-        keyed.sort_by(|a, b| match order {
-            Order::Descending => b.0.total_cmp(&a.0),
-            Order::Ascending => a.0.total_cmp(&b.0),
+        keyed.sort_by(|a, b| match (a.0, b.0) {
+            (Some(a), Some(b)) => match order {
+                Order::Descending => b.total_cmp(&a),
+                Order::Ascending => a.total_cmp(&b),
+            },
+            (a, b) => b.is_some().cmp(&a.is_some()),
         });
         self.groups = keyed.into_iter().map(|(_, group)| group).collect();
         self.reindex();
@@ -300,5 +320,27 @@ mod tests {
         let later = hour(3, 60);
         counts.push(later, &page(later, &[("a", 1)]), false);
         assert_eq!(counts.groups()[0].values.len(), 4);
+    }
+
+    /// A mean ranks by its peak: five windows of 1 ms do not outrank one of 3 ms.
+    #[test]
+    fn means_rank_by_peak_and_counts_by_total() {
+        let rtt = Measure::<Connection>::parse("rtt_micro_seconds").unwrap();
+        let mut trend = Trend::new(rtt);
+        assert!(!trend.ranks_by_total());
+        for n in 0..5 {
+            let window = hour(n, 60);
+            let mut page = page(window, &[("steady", 0), ("spike", 0)]);
+            page.rows[0].rtt_micro_seconds = Some(1000);
+            page.rows[1].rtt_micro_seconds = (n == 2).then_some(3000);
+            trend.push(window, &page, false);
+        }
+        trend.sort(Order::Descending);
+        let first = trend.groups()[0].group_bys.get("client_service");
+        assert_eq!(first, Some("spike"));
+        let counts = Trend::new(Measure::<Connection>::parse("tcp_retransmits").unwrap());
+        assert!(counts.ranks_by_total());
+        let ratio = Measure::<Connection>::parse("tcp_retransmit_ratio").unwrap();
+        assert!(!Trend::new(ratio).ranks_by_total());
     }
 }

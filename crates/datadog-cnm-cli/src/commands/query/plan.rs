@@ -4,7 +4,7 @@
 use std::time::{Duration, SystemTime};
 
 use datadog_cnm::analysis::{Measure, Number, Order};
-use datadog_cnm::{Client, Operation, Page, Query, Row, Window};
+use datadog_cnm::{Aggregation, Client, Operation, Page, Query, Row, Window};
 
 use crate::cli::{OutputFormat, QueryArgs};
 use crate::commands::warn;
@@ -283,16 +283,19 @@ impl<R: Row> Plan<R> {
 
     /// `ranked by tcp_retransmits (top 10)`, for table headings.
     pub(in crate::commands) fn ranking_words(&self) -> Option<String> {
-        if self.trend.is_some() {
-            // A trend is ordered by the total of its measure; say only what was kept.
+        if let Some(measure) = &self.trend {
+            // A trend is ordered by the total of a count, the peak of anything else (see
+            // `Trend::ranks_by_total`); say only what was kept.
             let ranking = self.ranking.as_ref()?;
-            let order = match ranking.order {
-                Order::Ascending => "smallest total first",
-                Order::Descending => "largest total first",
+            let key = if measure.aggregation() == Some(Aggregation::Sum) {
+                "total"
+            } else {
+                "peak"
             };
-            return Some(match ranking.top {
-                Some(top) => format!("top {top} by total"),
-                None => order.to_owned(),
+            return Some(match (ranking.top, ranking.order) {
+                (Some(top), _) => format!("top {top} by {key}"),
+                (None, Order::Ascending) => format!("smallest {key} first"),
+                (None, Order::Descending) => format!("largest {key} first"),
             });
         }
         if self.compare.is_some() && !self.ranking.as_ref().is_some_and(|r| r.explicit) {
