@@ -33,15 +33,16 @@ pub struct Column {
     pub unit: Unit,
     /// Its place among the default table's columns (1 first); `None`: wide tables only.
     pub priority: Option<u8>,
-    /// `--rate` turns its values into per-second rates (a count); means, percentiles,
-    /// gauges (already per second) and ratios stay as they are.
-    pub per_second: bool,
+    /// It adds up over windows (a count): `--rate` turns it into a per-second rate, and a
+    /// comparison counts a side without it as zero. Means, percentiles, gauges (already
+    /// per second) and ratios do neither.
+    pub additive: bool,
 }
 
 impl Column {
     /// The unit shown under its label when values are per second if `rate`.
     pub fn unit_label(&self, rate: bool) -> String {
-        crate::format::unit_label(self.unit, rate && self.per_second)
+        crate::format::unit_label(self.unit, rate && self.additive)
     }
 }
 
@@ -56,7 +57,7 @@ impl Column {
             label: measure.label().to_owned(),
             unit: measure.unit(),
             priority,
-            per_second: measure.aggregation() == Some(datadog_cnm::Aggregation::Sum),
+            additive: measure.aggregation() == Some(datadog_cnm::Aggregation::Sum),
         }
     }
 
@@ -68,7 +69,7 @@ impl Column {
             unit: Unit::Count,
             priority: None,
             // Nothing says how it combines: shown as sent.
-            per_second: false,
+            additive: false,
         }
     }
 }

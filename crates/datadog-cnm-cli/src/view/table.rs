@@ -340,13 +340,18 @@ fn cells(columns: &Columns, record: &Record, shown: &[usize]) -> Vec<String> {
                 .as_ref()
                 .and_then(|values| values.get(index).copied().flatten());
             let (now, then) = (value.map(Number::as_f64), previous.map(Number::as_f64));
+            // A count missing on one side is none of it (a new or gone group); a mean or a
+            // ratio missing on one side has no change to show.
+            let additive = columns.values[index].additive;
             let delta = match (now, then) {
+                (Some(now), Some(then)) => Some(now - then),
                 (None, None) => None,
-                (now, then) => Some(now.unwrap_or(0.0) - then.unwrap_or(0.0)),
+                (now, then) if additive => Some(now.unwrap_or(0.0) - then.unwrap_or(0.0)),
+                _ => None,
             };
             cells.push(delta.map_or_else(|| "–".to_owned(), |d| format::delta(unit, d)));
             let change = match (delta, then) {
-                (Some(delta), Some(then)) if then != 0.0 => format::change(delta / then),
+                (Some(delta), Some(then)) if then != 0.0 => format::change(delta / then.abs()),
                 _ => "–".to_owned(),
             };
             cells.push(change);
