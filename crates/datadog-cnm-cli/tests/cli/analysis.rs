@@ -386,6 +386,37 @@ fn keep_going_prints_every_other_window_and_exits_partial() {
         2 * 2,
         "the windows before it were printed"
     );
+    // In JSON, what was printed is still one valid array.
+    let mock = Mock::start(
+        MockServer::builder().fault(
+            Fault::Status {
+                status: 400,
+                times: 1,
+            }
+            .on(Target::Request(3)),
+        ),
+    );
+    let stopped = run(mock
+        .ddcnm()
+        .args([
+            "connections",
+            "-o",
+            "json",
+            "--step",
+            "10m",
+            "--concurrency",
+            "1",
+        ])
+        .args(["--limit", "2", "--group-by", "client_env"])
+        .args(["--from", FROM, "--to", TO]));
+    assert_eq!(stopped.code, 5, "{}", stopped.stderr);
+    let rows = json(&stopped.stdout);
+    assert_eq!(
+        rows.as_array().map(Vec::len),
+        Some(2 * 2),
+        "{}",
+        stopped.stdout
+    );
 }
 
 /// A series is printed as it arrives: the first window's rows are out while the last

@@ -228,7 +228,18 @@ async fn run_rows<R: Row, W: Write>(
             result
         }
     };
-    result?;
+    match result {
+        Ok(()) => {}
+        // The reader went away, or writing failed: nothing more can be written.
+        Err(failure @ Failure::Io(_)) => return Err(failure),
+        // A failure after some windows were printed: end what was printed (the JSON
+        // array's `]`, the trend table of the windows that came), then say what failed.
+        Err(failure) if outcome.printed > 0 => {
+            printer.finish().ok();
+            return Err(failure);
+        }
+        Err(failure) => return Err(failure),
+    }
     printer.finish()?;
     outcome.finish()
 }
