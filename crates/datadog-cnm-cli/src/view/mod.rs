@@ -154,26 +154,40 @@ pub fn joined<'a>(values: impl Iterator<Item = &'a str>, separator: &str) -> Str
 
 /// Values joined as [`joined`] does, for a terminal: control characters (escape sequences
 /// a terminal would obey, line breaks that would tear the table) and bidirectional
-/// overrides written as `\u{…}`. Machine formats keep the values as the server sent them.
+/// overrides written as `\u{…}`, and a value longer than [`MAX_CELL`] characters cut in
+/// its middle (`…`), keeping both ends (a DNS name's host and domain). Machine formats
+/// keep the values as the server sent them.
 pub fn joined_for_terminal<'a>(values: impl Iterator<Item = &'a str>, separator: &str) -> String {
     let text = joined(values, separator);
     let hidden = |c: char| {
         c.is_control()
             || matches!(c, '\u{200e}' | '\u{200f}' | '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}')
     };
-    if !text.contains(hidden) {
+    let text = if text.contains(hidden) {
+        text.chars()
+            .map(|c| {
+                if hidden(c) {
+                    format!("\\u{{{:x}}}", u32::from(c))
+                } else {
+                    c.to_string()
+                }
+            })
+            .collect()
+    } else {
+        text
+    };
+    let length = text.chars().count();
+    if length <= MAX_CELL {
         return text;
     }
-    text.chars()
-        .map(|c| {
-            if hidden(c) {
-                format!("\\u{{{:x}}}", u32::from(c))
-            } else {
-                c.to_string()
-            }
-        })
-        .collect()
+    let keep = MAX_CELL - 1;
+    let head: String = text.chars().take(keep - keep / 2).collect();
+    let tail: String = text.chars().skip(length - keep / 2).collect();
+    format!("{head}…{tail}")
 }
+
+/// The most characters of group-by values a table cell shows.
+pub const MAX_CELL: usize = 64;
 
 /// What to say when `truncated` of `windows` pages came back with exactly `limit` rows:
 /// there may be more groups than were shown.
@@ -225,5 +239,20 @@ mod tests {
             assert_eq!(label(unchanged), "", "{unchanged}");
         }
         assert_eq!(Column::unknown("new").unit_label(true), "");
+    }
+
+    #[test]
+    fn terminal_cells_escape_control_characters_and_cut_long_values_in_the_middle() {
+        let cell = |value: &str| joined_for_terminal([value].into_iter(), ", ");
+        assert_eq!(cell("a\u{1b}[2J\nb"), "a\\u{1b}[2J\\u{a}b");
+        assert_eq!(cell("plain.example.com"), "plain.example.com");
+        let long = format!("{}.example.com", "x".repeat(5000));
+        let shown = cell(&long);
+        assert_eq!(shown.chars().count(), MAX_CELL);
+        assert!(
+            shown.starts_with("xxx") && shown.ends_with("x.example.com"),
+            "{shown}"
+        );
+        assert!(shown.contains('…'));
     }
 }
