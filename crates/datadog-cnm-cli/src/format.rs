@@ -1,6 +1,6 @@
 //! Human formatting of numbers and windows for the table output.
 
-use std::time::SystemTime;
+use std::time::{Duration, SystemTime};
 
 use datadog_cnm::analysis::Number;
 use datadog_cnm::{Unit, Window};
@@ -47,6 +47,22 @@ pub fn change(ratio: f64) -> String {
     } else {
         format!("{sign}{} %", trimmed_digits(percent))
     }
+}
+
+/// `6h`, `1h30m`, `2d`, `45s`.
+pub fn span(duration: Duration) -> String {
+    let mut secs = duration.as_secs();
+    if secs == 0 {
+        return "0s".to_owned();
+    }
+    let mut out = String::new();
+    for (unit, size) in [("d", 86_400), ("h", 3600), ("m", 60), ("s", 1)] {
+        if secs >= size {
+            out.push_str(&format!("{}{unit}", secs / size));
+            secs %= size;
+        }
+    }
+    out
 }
 
 /// A fraction as a percentage: `0.0456` → `4.56 %`.
@@ -196,6 +212,13 @@ fn short_time(time: SystemTime) -> String {
 mod tests {
     use super::*;
     use std::time::{Duration, UNIX_EPOCH};
+
+    #[test]
+    fn spans_in_the_flags_own_words() {
+        assert_eq!(span(Duration::from_secs(6 * 3600)), "6h");
+        assert_eq!(span(Duration::from_secs(5400)), "1h30m");
+        assert_eq!(span(Duration::from_secs(2 * 86_400 + 45)), "2d45s");
+    }
 
     #[test]
     fn counts_have_thousands_separators() {

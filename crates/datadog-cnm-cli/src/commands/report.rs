@@ -198,10 +198,10 @@ impl Plan {
                     return Err(Failure::Usage(format!(
                         "--step {} splits the {} window into {} windows; a report charts at \
                          most {MAX_WINDOWS}: use a longer --step (e.g. --step {})",
-                        collect::span(step.0),
-                        collect::span(window.duration()),
+                        format::span(step.0),
+                        format::span(window.duration()),
                         format::count(windows.len() as i64),
-                        collect::span(suggested_step(window.duration()))
+                        format::span(suggested_step(window.duration()))
                     )));
                 }
                 Some((step.0, aligned, windows))

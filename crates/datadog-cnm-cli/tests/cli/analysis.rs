@@ -292,14 +292,27 @@ fn flags_that_do_not_combine_as_expected_are_warned_about() {
         "{}",
         unknown.stderr
     );
-    let long = query(
+    let equal = query(
         &mock,
         "connections",
         "csv",
-        &["--step", "2h", "--limit", "1"],
+        &["--step", "1h", "--limit", "1"],
     );
     assert!(
-        long.stderr.contains("the series has one window"),
+        equal.stderr.contains("the series has one window"),
+        "{}",
+        equal.stderr
+    );
+    // A step longer than the window would leave only a partial window: refused.
+    let long = expect(
+        mock.ddcnm()
+            .args(["connections", "--step", "2h", "--limit", "1"])
+            .args(["--from", FROM, "--to", TO]),
+        2,
+    );
+    assert!(
+        long.stderr
+            .contains("--step 2h is longer than the 1h window"),
         "{}",
         long.stderr
     );

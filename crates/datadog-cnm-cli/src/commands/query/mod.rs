@@ -118,6 +118,18 @@ async fn run_rows<R: Row, W: Write>(
         // Group-by fields whose columns would clash are refused before anything is sent.
         datadog_cnm::arrow::PageSchema::<R>::new(plan.group_by.iter().cloned())?;
     }
+    if let Some(step) = plan.step
+        && step > plan.window.duration()
+    {
+        return Err(Failure::Usage(format!(
+            "--step {} is longer than the {} window: its only window would be partial, and \
+             partial windows are left out of trends; give a step at most as long as the \
+             window (e.g. --step {}), or drop --step",
+            crate::format::span(step),
+            crate::format::span(plan.window.duration()),
+            crate::format::span(plan.window.duration() / 4)
+        )));
+    }
     warn_about_flags(args, &plan, settings);
     let several = targets.len() > 1;
     let by_profile = targets.iter().any(|t| t.profile.is_some());

@@ -413,14 +413,19 @@ pub(in crate::commands) fn warn_about_flags<R: Row>(
         );
     }
     if let Some(step) = plan.step
-        && step >= plan.window.duration()
+        && step == plan.window.duration()
     {
         warn(
             settings,
             &format!(
-                "--step {}s is not shorter than the {}s window: the series has one window",
-                step.as_secs(),
-                plan.window.duration().as_secs()
+                "--step {} is the window's length: the series has one window{}",
+                crate::format::span(step),
+                if plan.aligned {
+                    " when the window is aligned on the step, else two partial ones \
+                     (--no-align keeps it whole)"
+                } else {
+                    ""
+                }
             ),
         );
     }
