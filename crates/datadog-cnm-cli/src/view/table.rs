@@ -243,6 +243,19 @@ impl<W: Write> Table<W> {
             .filter(|(_, w)| w.partial)
             .map(|(i, _)| (i + 1).to_string())
             .collect();
+        let failed: Vec<String> = windows
+            .iter()
+            .enumerate()
+            .filter(|(_, w)| w.failed)
+            .map(|(i, _)| (i + 1).to_string())
+            .collect();
+        if !failed.is_empty() {
+            self.write_note(&format!(
+                "{FAILED_BAR} marks failed window{} ({}): named with the error above",
+                if failed.len() == 1 { "" } else { "s" },
+                failed.join(", ")
+            ))?;
+        }
         if !partial.is_empty() && !columns.per_second {
             self.write_note(&format!(
                 "· marks partial window{} ({}), shorter than the step: left out of the line \
@@ -416,13 +429,14 @@ const BARS: [char; 8] = ['▁', '▂', '▃', '▄', '▅', '▆', '▇', '█']
 
 /// A line of bars, one per window: `·` for a window that does not count, a space where
 /// the group has no value.
-fn sparkline(line: &TrendLine<'_>, counts: &[bool]) -> String {
+fn sparkline(line: &TrendLine<'_>, counts: &[bool], failed: &[bool]) -> String {
     let top = line.summary.peak.map_or(0.0, |(_, v)| v);
     let per_bar = windows_per_bar(counts.len());
     line.values
         .chunks(per_bar)
         .zip(counts.chunks(per_bar))
-        .map(|(values, counts)| {
+        .zip(failed.chunks(per_bar).chain(std::iter::repeat(&[][..])))
+        .map(|((values, counts), failed)| {
             // A bar of several windows shows the largest value of those that count.
             let counted: Vec<f64> = values
                 .iter()
@@ -432,6 +446,7 @@ fn sparkline(line: &TrendLine<'_>, counts: &[bool]) -> String {
                 .collect();
             let value = counted.iter().copied().reduce(f64::max);
             match value {
+                _ if !failed.is_empty() && failed.iter().all(|f| *f) => FAILED_BAR,
                 _ if !counts.iter().any(|c| *c) => '·',
                 None => ' ',
                 Some(v) if top <= 0.0 => {
@@ -446,6 +461,9 @@ fn sparkline(line: &TrendLine<'_>, counts: &[bool]) -> String {
         })
         .collect()
 }
+
+/// The bar of a window that failed (`--keep-going`).
+const FAILED_BAR: char = '✕';
 
 /// The most bars a sparkline has: longer series put several windows in a bar.
 const MAX_BARS: usize = 48;
@@ -496,6 +514,7 @@ fn trend_grid(
     let per_second = columns.per_second;
     let value_column = &columns.values[column];
     let unit = value_column.unit;
+    let failed: Vec<bool> = trend.windows.iter().map(|w| w.failed).collect();
     let mut grid = new_grid();
     let mut header: Vec<String> = columns.labels.clone();
     header.extend(columns.group_keys.iter().cloned());
@@ -506,16 +525,17 @@ fn trend_grid(
         format!("\n{unit_label}")
     };
     header.push(format!("{}{suffix}", value_column.label));
+    // `max` is always shown; the others as the width allows.
     let optional = [
-        (TrendColumns::FIRST, "first"),
-        (TrendColumns::LAST, "last"),
-        (TrendColumns::ALL, "max"),
-        (TrendColumns::PEAK_AT, "max at"),
+        (Some(TrendColumns::FIRST), "first"),
+        (Some(TrendColumns::LAST), "last"),
+        (None, "max"),
+        (Some(TrendColumns::PEAK_AT), "max at"),
     ];
     header.extend(
         optional
             .iter()
-            .filter(|(bit, _)| shown.has(*bit))
+            .filter(|(bit, _)| bit.is_none_or(|bit| shown.has(bit)))
             .map(|(_, name)| (*name).to_owned()),
     );
     grid.set_header(header);
@@ -537,7 +557,7 @@ fn trend_grid(
         for key in &columns.group_keys {
             cells.push(joined_for_terminal(line.group_bys.values(key), ", "));
         }
-        cells.push(sparkline(line, &trend.counts));
+        cells.push(sparkline(line, &trend.counts, &failed));
         if shown.has(TrendColumns::FIRST) {
             cells.push(show(line.summary.first));
         }
@@ -595,7 +615,10 @@ mod tests {
         let counts = [false, true, true, true, false];
         let mut trend = line(&values, &group_bys);
         trend.summary.peak = Some((1, 8.0));
-        assert_eq!(sparkline(&trend, &counts), "·█ ▅·");
+        assert_eq!(sparkline(&trend, &counts, &[]), "·█ ▅·");
+        // A failed window keeps its place.
+        let failed = [false, false, true, false, false];
+        assert_eq!(sparkline(&trend, &counts, &failed), "·█✕▅·");
     }
 
     #[test]
@@ -608,7 +631,7 @@ mod tests {
         let mut values = vec![Some(1.0); 96];
         values[50] = Some(10.0);
         let counts = vec![true; 96];
-        let bars: Vec<char> = sparkline(&line(&values, &group_bys), &counts)
+        let bars: Vec<char> = sparkline(&line(&values, &group_bys), &counts, &[])
             .chars()
             .collect();
         assert_eq!(bars.len(), 48);

@@ -478,3 +478,52 @@ fn a_series_streams_its_windows_as_they_arrive() {
     assert_eq!(rest.len(), 5);
     assert!(child.wait().unwrap().success());
 }
+
+/// With --keep-going a failed window keeps its place in a trend, marked, and the windows
+/// around it are not drawn as neighbours.
+#[test]
+fn a_trend_marks_a_failed_window_in_its_place() {
+    let mock = Mock::start(
+        MockServer::builder().fault(
+            Fault::Status {
+                status: 400,
+                times: 1,
+            }
+            .on(Target::Request(3)),
+        ),
+    );
+    let out = run(mock
+        .ddcnm()
+        .env("COLUMNS", "200")
+        .args([
+            "connections",
+            "--step",
+            "10m",
+            "--concurrency",
+            "1",
+            "--keep-going",
+        ])
+        .args([
+            "--trend",
+            "bytes_sent_by_client",
+            "--top",
+            "2",
+            "--no-align",
+        ])
+        .args(["--group-by", "client_env", "--from", FROM, "--to", TO]));
+    assert_eq!(out.code, 7, "{}", out.stderr);
+    assert!(out.stdout.contains("6 windows"), "{}", out.stdout);
+    let line = out
+        .stdout
+        .lines()
+        .find(|line| line.contains('✕'))
+        .unwrap_or_else(|| panic!("no failed bar: {}", out.stdout));
+    let bars: String = line.chars().filter(|c| "▁▂▃▄▅▆▇█✕".contains(*c)).collect();
+    assert_eq!(bars.chars().count(), 6, "{line}");
+    assert_eq!(bars.chars().nth(2), Some('✕'), "{line}");
+    assert!(
+        out.stdout.contains("✕ marks failed window (3)"),
+        "{}",
+        out.stdout
+    );
+}

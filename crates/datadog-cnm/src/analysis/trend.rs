@@ -22,6 +22,8 @@ pub struct TrendWindow {
     pub truncated: bool,
     /// The limit of its page.
     pub limit: u32,
+    /// The window failed (see [`Trend::push_failed`]): no group has a value in it.
+    pub failed: bool,
 }
 
 /// One group's values, one per window (`None`: not in that window's page).
@@ -117,6 +119,7 @@ impl<R: Row> Trend<R> {
             partial,
             truncated: page.truncated,
             limit: page.limit,
+            failed: false,
         });
         for group in &mut self.groups {
             group.values.push(None);
@@ -146,6 +149,21 @@ impl<R: Row> Trend<R> {
         }
     }
 
+    /// Add the next window as failed (a series that keeps going): it keeps its place, so
+    /// the windows around it are not drawn as neighbours, and it counts in no summary.
+    pub fn push_failed(&mut self, window: Window, partial: bool) {
+        self.windows.push(TrendWindow {
+            window,
+            partial,
+            truncated: false,
+            limit: 0,
+            failed: true,
+        });
+        for group in &mut self.groups {
+            group.values.push(None);
+        }
+    }
+
     /// The windows, in order.
     pub fn windows(&self) -> &[TrendWindow] {
         &self.windows
@@ -157,9 +175,12 @@ impl<R: Row> Trend<R> {
     }
 
     /// Whether window `i` counts in a summary: a full window, or any window when values
-    /// are per second (a partial window's count is not comparable with a full one's).
+    /// are per second (a partial window's count is not comparable with a full one's);
+    /// never a failed one.
     pub fn counts(&self, i: usize) -> bool {
-        self.per_second || self.windows.get(i).is_some_and(|w| !w.partial)
+        self.windows
+            .get(i)
+            .is_some_and(|w| !w.failed && (self.per_second || !w.partial))
     }
 
     /// `group`'s first, last, largest and total value over the windows that count.

@@ -392,6 +392,7 @@ async fn series<'a, R: Row, W: Write + 'a>(
                     }
                 }
                 Err(error) if plan.keep_going => {
+                    printer.failed(window, window.duration() < step, &run.labels);
                     let place = if several {
                         format!("{}: ", run.name)
                     } else {

@@ -46,6 +46,8 @@ pub(super) struct Printer<'a, R: Row, W: Write> {
     limit: u32,
     /// Unknown attributes already warned about (once each, not once per window).
     told: RefCell<BTreeSet<String>>,
+    /// Failed windows of targets whose trend has not started (no page yet), in order.
+    failed_first: Vec<(Vec<String>, Window, bool)>,
 }
 
 /// A trend table being collected: the table, its value column, and a trend per target
@@ -82,6 +84,7 @@ impl<'a, R: Row, W: Write + 'a> Printer<'a, R, W> {
             truncated: 0,
             limit: 0,
             told: RefCell::new(BTreeSet::new()),
+            failed_first: Vec::new(),
         }
     }
 
@@ -131,6 +134,22 @@ impl<'a, R: Row, W: Write + 'a> Printer<'a, R, W> {
         Ok(())
     }
 
+    /// Note that the window of the target `labels` failed (`--keep-going`): a trend keeps
+    /// its place and marks it; other outputs have nothing to print for it.
+    pub(super) fn failed(&mut self, window: Window, partial: bool, labels: &[String]) {
+        if self.plan.trend.is_none() {
+            return;
+        }
+        if let Some(TrendOutput { trends, .. }) = &mut self.trend
+            && let Some((_, trend)) = trends.iter_mut().find(|(l, _)| l == labels)
+        {
+            trend.push_failed(window, partial);
+            return;
+        }
+        // No page of this target yet: its trend starts with this window.
+        self.failed_first.push((labels.to_vec(), window, partial));
+    }
+
     /// Print `page` (of a window shorter than the step when `partial`), its rows labelled
     /// with `labels`.
     pub(super) fn page(
@@ -157,7 +176,10 @@ impl<'a, R: Row, W: Write + 'a> Printer<'a, R, W> {
             let at = match trends.iter().position(|(l, _)| l == labels) {
                 Some(at) => at,
                 None => {
-                    let trend = Trend::new(measure).per_second(self.plan.per_second);
+                    let mut trend = Trend::new(measure).per_second(self.plan.per_second);
+                    for (_, window, partial) in self.failed_first.iter().filter(|f| f.0 == labels) {
+                        trend.push_failed(*window, *partial);
+                    }
                     trends.push((labels.to_vec(), trend));
                     trends.len() - 1
                 }
