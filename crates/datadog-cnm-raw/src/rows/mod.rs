@@ -88,6 +88,14 @@ mod tests {
             ),
             (r#"{"data":[{"attributes":{}}],"meta":{"#, "meta.?"),
             (r#"{"data":5}"#, "data"),
+            (
+                r#"{"data":[{"attributes":{"group_bys":{"client_service":null},"bytes_sent_by_client":1}}]}"#,
+                "data[0].attributes.group_bys.client_service",
+            ),
+            (
+                r#"{"data":[{"attributes":{"bytes_sent_by_client":1,"group_bys":{"client_service":null}},"id":"x"}]}"#,
+                "data[0].attributes.group_bys.client_service",
+            ),
         ];
         for (body, path) in cases {
             assert!(serde_json::from_str::<ConnectionsDocument>(body).is_err());
