@@ -303,6 +303,18 @@ fn flags_that_do_not_combine_as_expected_are_warned_about() {
         "{}",
         equal.stderr
     );
+    let top = query(
+        &mock,
+        "connections",
+        "csv",
+        &["--top", "3", "--limit", "10"],
+    );
+    assert!(
+        top.stderr
+            .contains("--limit 10 is not sent: --top asks the API for its maximum"),
+        "{}",
+        top.stderr
+    );
     // A step longer than the window would leave only a partial window: refused.
     let long = expect(
         mock.ddcnm()

@@ -412,6 +412,29 @@ pub(in crate::commands) fn warn_about_flags<R: Row>(
              tags are ignored; write them into the query instead (e.g. `env:prod AND …`)",
         );
     }
+    if let Some(limit) = args.limit
+        && (args.top.is_some() || args.compare.is_some())
+        && Some(limit) != plan.limit
+    {
+        warn(
+            settings,
+            &format!(
+                "--limit {limit} is not sent: {} asks the API for its maximum ({} groups) so \
+                 that it covers every group{}",
+                if args.top.is_some() {
+                    "--top"
+                } else {
+                    "--compare"
+                },
+                Query::<R>::MAX_LIMIT,
+                if args.top.is_some() {
+                    "; --top N keeps N"
+                } else {
+                    ""
+                }
+            ),
+        );
+    }
     if let Some(step) = plan.step
         && step == plan.window.duration()
     {
