@@ -368,3 +368,27 @@ fn unknown_attributes_that_are_not_metrics_are_named_once() {
         assert!(out.stderr.contains(shown), "{shown}: {}", out.stderr);
     }
 }
+
+/// A group the server sends twice is printed twice and said so once.
+#[test]
+fn repeated_groups_are_printed_and_named() {
+    let row = r#"{"attributes":{"bytes_sent_by_client":7,"group_bys":{"client_env":["prod"]}}}"#;
+    let body = format!(r#"{{"data":[{row},{row}]}}"#);
+    let mock = Mock::start(MockServer::builder().fault(Fault::Respond {
+        response: CustomResponse::new(200).body(body),
+        times: 1,
+    }));
+    let out = expect(
+        mock.ddcnm()
+            .args(["connections", "-o", "ndjson", "--group-by", "client_env"])
+            .args(["--from", FROM, "--to", TO]),
+        0,
+    );
+    assert_eq!(out.stdout.lines().count(), 2);
+    assert!(
+        out.stderr
+            .contains("the server sent 1 group more than once"),
+        "{}",
+        out.stderr
+    );
+}

@@ -346,6 +346,28 @@ impl<'a, R: Row, W: Write + 'a> Printer<'a, R, W> {
                 ),
             );
         }
+        let mut seen = std::collections::HashSet::new();
+        let repeated = page
+            .rows
+            .iter()
+            .filter(|row| !seen.insert(row.group_bys()))
+            .count();
+        if repeated > 0
+            && self
+                .told
+                .borrow_mut()
+                .insert("\0repeated groups".to_owned())
+        {
+            warn(
+                self.settings,
+                &format!(
+                    "the server sent {repeated} group{} more than once in {}: every row is \
+                     printed, but a comparison or trend keeps one row per group",
+                    if repeated == 1 { "" } else { "s" },
+                    page.window
+                ),
+            );
+        }
         let others: Vec<String> = non_metrics_of(&page.rows)
             .into_iter()
             .filter(|(name, _)| self.told.borrow_mut().insert(name.clone()))
