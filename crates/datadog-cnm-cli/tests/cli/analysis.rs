@@ -330,10 +330,9 @@ fn flags_that_do_not_combine_as_expected_are_warned_about() {
     );
 }
 
-#[test]
-fn keep_going_prints_every_other_window_and_exits_partial() {
-    // Requests are numbered as they arrive; one at a time, request 3 is the third window.
-    let mock = Mock::start(
+/// A mock whose third request (the third window, one at a time) is answered 400.
+fn third_request_fails() -> Mock {
+    Mock::start(
         MockServer::builder().fault(
             Fault::Status {
                 status: 400,
@@ -341,20 +340,31 @@ fn keep_going_prints_every_other_window_and_exits_partial() {
             }
             .on(Target::Request(3)),
         ),
-    );
-    let out = run(mock
+    )
+}
+
+/// `connections` in six 10-minute windows, one at a time, two rows each, in `format`,
+/// with `extra` flags, against a mock whose third window fails.
+fn six_windows_third_failing(format: &str, extra: &[&str]) -> crate::support::Run {
+    run(third_request_fails()
         .ddcnm()
         .args([
             "connections",
             "-o",
-            "ndjson",
+            format,
             "--step",
             "10m",
             "--concurrency",
             "1",
         ])
-        .args(["--keep-going", "--limit", "2", "--group-by", "client_env"])
-        .args(["--from", FROM, "--to", TO]));
+        .args(["--limit", "2", "--group-by", "client_env"])
+        .args(extra)
+        .args(["--from", FROM, "--to", TO]))
+}
+
+#[test]
+fn keep_going_prints_every_other_window_and_exits_partial() {
+    let out = six_windows_third_failing("ndjson", &["--keep-going"]);
     assert_eq!(out.code, 7, "{}", out.stderr);
     let rows: Vec<Value> = out.stdout.lines().map(json).collect();
     assert_eq!(rows.len(), 5 * 2, "five windows of two rows");
@@ -375,36 +385,7 @@ fn keep_going_prints_every_other_window_and_exits_partial() {
         out.stderr
     );
     // Without --keep-going the series stops at the failure, with the API error's code.
-    let mock = Mock::start(
-        MockServer::builder().fault(
-            Fault::Status {
-                status: 400,
-                times: 1,
-            }
-            .on(Target::Request(3)),
-        ),
-    );
-    let stopped = run(mock
-        .ddcnm()
-        .args([
-            "connections",
-            "-o",
-            "ndjson",
-            "--step",
-            "10m",
-            "--concurrency",
-            "1",
-        ])
-        .args([
-            "--limit",
-            "2",
-            "--group-by",
-            "client_env",
-            "--from",
-            FROM,
-            "--to",
-            TO,
-        ]));
+    let stopped = six_windows_third_failing("ndjson", &[]);
     assert_eq!(stopped.code, 5, "{}", stopped.stderr);
     assert_eq!(
         stopped.stdout.lines().count(),
@@ -412,28 +393,7 @@ fn keep_going_prints_every_other_window_and_exits_partial() {
         "the windows before it were printed"
     );
     // In JSON, what was printed is still one valid array.
-    let mock = Mock::start(
-        MockServer::builder().fault(
-            Fault::Status {
-                status: 400,
-                times: 1,
-            }
-            .on(Target::Request(3)),
-        ),
-    );
-    let stopped = run(mock
-        .ddcnm()
-        .args([
-            "connections",
-            "-o",
-            "json",
-            "--step",
-            "10m",
-            "--concurrency",
-            "1",
-        ])
-        .args(["--limit", "2", "--group-by", "client_env"])
-        .args(["--from", FROM, "--to", TO]));
+    let stopped = six_windows_third_failing("json", &[]);
     assert_eq!(stopped.code, 5, "{}", stopped.stderr);
     let rows = json(&stopped.stdout);
     assert_eq!(
@@ -495,16 +455,7 @@ fn a_series_streams_its_windows_as_they_arrive() {
 /// around it are not drawn as neighbours.
 #[test]
 fn a_trend_marks_a_failed_window_in_its_place() {
-    let mock = Mock::start(
-        MockServer::builder().fault(
-            Fault::Status {
-                status: 400,
-                times: 1,
-            }
-            .on(Target::Request(3)),
-        ),
-    );
-    let out = run(mock
+    let out = run(third_request_fails()
         .ddcnm()
         .env("COLUMNS", "200")
         .args([
