@@ -237,18 +237,17 @@ impl<W: Write> Table<W> {
         }
         self.out
             .write_all(render(&trend_grid(columns, column, trend, shown)).as_bytes())?;
-        let partial: Vec<String> = windows
-            .iter()
-            .enumerate()
-            .filter(|(_, w)| w.partial)
-            .map(|(i, _)| (i + 1).to_string())
-            .collect();
-        let failed: Vec<String> = windows
-            .iter()
-            .enumerate()
-            .filter(|(_, w)| w.failed)
-            .map(|(i, _)| (i + 1).to_string())
-            .collect();
+        // The windows that are so, numbered from 1.
+        let numbers = |is: fn(&TrendWindow) -> bool| -> Vec<String> {
+            windows
+                .iter()
+                .enumerate()
+                .filter(|(_, w)| is(w))
+                .map(|(i, _)| (i + 1).to_string())
+                .collect()
+        };
+        let partial = numbers(|w| w.partial);
+        let failed = numbers(|w| w.failed);
         if !failed.is_empty() {
             self.write_note(&format!(
                 "{FAILED_BAR} marks failed window{} ({}): named with the error above",
