@@ -73,20 +73,73 @@ impl<W: Write> Out<W> {
 /// renamed to `FILE` when the command succeeds or ends partial (exit 7). When it fails,
 /// `FILE` is left as it was and what was written is kept under the temporary name: an
 /// earlier result is never replaced by a half-written one, and finished work is not lost.
+///
+/// A symbolic link is followed (its target is what gets replaced, and keeps its
+/// permissions); something that is not a regular file (`/dev/null`, a named pipe) is
+/// written to directly.
 #[derive(Debug)]
 pub struct OutFile {
+    /// Where the results end up (a link resolved).
     path: PathBuf,
+    /// Written to directly, not replaced: a device or a pipe.
+    direct: bool,
+    /// The permissions of the file replaced, kept.
+    permissions: Option<std::fs::Permissions>,
     file: Option<File>,
 }
 
 impl OutFile {
-    /// The file at `path`, not created yet.
-    pub fn new(path: PathBuf) -> Self {
-        Self { path, file: None }
+    /// The output at `path`, not created yet; refused (with the fix) when it cannot be
+    /// written: a directory, or in a directory that does not exist. Checked before
+    /// anything is sent, so a long series never runs for an output it cannot write.
+    pub fn new(path: PathBuf) -> Result<Self, String> {
+        let shown = path.display().to_string();
+        let resolved = match std::fs::canonicalize(&path) {
+            Ok(resolved) => resolved,
+            // A link to a file not there yet: its target is what gets written.
+            Err(_) => match std::fs::read_link(&path) {
+                Ok(target) => path
+                    .parent()
+                    .map_or(target.clone(), |dir| dir.join(&target)),
+                Err(_) => path.clone(),
+            },
+        };
+        let out = |direct, permissions| Self {
+            path: resolved.clone(),
+            direct,
+            permissions,
+            file: None,
+        };
+        match std::fs::metadata(&resolved) {
+            Ok(meta) if meta.is_dir() => Err(format!(
+                "--out {shown} is a directory; give the name of a file in it"
+            )),
+            Ok(meta) if meta.is_file() => Ok(out(false, Some(meta.permissions()))),
+            Ok(_) => Ok(out(true, None)),
+            Err(e) if e.kind() == io::ErrorKind::NotFound => {
+                let parent = resolved
+                    .parent()
+                    .filter(|dir| !dir.as_os_str().is_empty())
+                    .unwrap_or(std::path::Path::new("."));
+                if parent.is_dir() {
+                    Ok(out(false, None))
+                } else {
+                    Err(format!(
+                        "--out {shown}: the directory {} does not exist; create it, or choose \
+                         another path",
+                        parent.display()
+                    ))
+                }
+            }
+            Err(e) => Err(format!("--out {shown}: {e}")),
+        }
     }
 
     /// Where the results are written until the command ends.
     pub fn temporary(&self) -> PathBuf {
+        if self.direct {
+            return self.path.clone();
+        }
         let name = self
             .path
             .file_name()
@@ -108,17 +161,26 @@ impl OutFile {
     }
 
     /// End the output: with `complete`, the results become `FILE`; otherwise they stay
-    /// under the temporary name, which is returned (`None` when nothing was written).
+    /// under the temporary name, which is returned (`None` when nothing was written, or
+    /// when the output was written directly).
     pub fn finish(mut self, complete: bool) -> io::Result<Option<PathBuf>> {
         let Some(mut file) = self.file.take() else {
             return Ok(None);
         };
         file.flush()?;
+        if self.direct {
+            return Ok(None);
+        }
         let temporary = self.temporary();
         if !complete {
             return Ok(Some(temporary));
         }
+        let permissions = self.permissions.take();
         file.sync_all()
+            .and_then(|()| match permissions {
+                Some(permissions) => file.set_permissions(permissions),
+                None => Ok(()),
+            })
             .and_then(|()| std::fs::rename(&temporary, &self.path))
             .map_err(|e| {
                 io::Error::new(

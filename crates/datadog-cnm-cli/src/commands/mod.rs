@@ -26,7 +26,7 @@ use crate::settings::Settings;
 pub async fn run(cli: Cli, settings: Settings) -> Result<(), Failure> {
     binary_output(&cli.command, &settings, io::stdout().is_terminal())?;
     let results = match &settings.out {
-        Some(path) => Results::File(OutFile::new(path.clone())),
+        Some(path) => Results::File(OutFile::new(path.clone()).map_err(Failure::Usage)?),
         None => Results::Stdout(io::stdout()),
     };
     let mut out = Out {

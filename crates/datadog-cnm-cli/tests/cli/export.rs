@@ -591,6 +591,64 @@ fn out_file_is_replaced_only_when_the_command_completes() {
     assert!(!partial.exists(), "the temporary name is gone once renamed");
 }
 
+/// `--out` follows a link (its target is replaced and keeps its permissions), writes
+/// into a device as it is, and is refused before anything is sent when it cannot be
+/// written.
+#[test]
+fn out_file_follows_links_keeps_permissions_and_is_checked_first() {
+    use std::os::unix::fs::{FileTypeExt, PermissionsExt};
+    let dir = scratch("out-kinds");
+    let target = dir.join("target.csv");
+    fs::write(&target, "old\n").unwrap();
+    fs::set_permissions(&target, fs::Permissions::from_mode(0o600)).unwrap();
+    let link = dir.join("link.csv");
+    std::os::unix::fs::symlink(&target, &link).unwrap();
+    let mock = Mock::new();
+    let query = |out: &Path| {
+        run(mock
+            .ddcnm()
+            .args(["--out", out.to_str().unwrap(), "connections", "-o", "csv"])
+            .args([
+                "--limit",
+                "2",
+                "--from",
+                FROM,
+                "--to",
+                "2025-06-02T12:00:00Z",
+            ]))
+    };
+    let linked = query(&link);
+    assert_eq!(linked.code, 0, "{}", linked.stderr);
+    assert!(
+        fs::symlink_metadata(&link)
+            .unwrap()
+            .file_type()
+            .is_symlink()
+    );
+    assert_eq!(fs::read_to_string(&target).unwrap().lines().count(), 3);
+    let mode = fs::metadata(&target).unwrap().permissions().mode() & 0o777;
+    assert_eq!(mode, 0o600, "a private file stays private");
+    let null = query(Path::new("/dev/null"));
+    assert_eq!(null.code, 0, "{}", null.stderr);
+    assert!(
+        fs::metadata("/dev/null")
+            .unwrap()
+            .file_type()
+            .is_char_device()
+    );
+    let before = mock.requests();
+    let nowhere = query(&dir.join("missing").join("rows.csv"));
+    assert_eq!(nowhere.code, 2, "{}", nowhere.stderr);
+    assert!(
+        nowhere.stderr.contains("does not exist"),
+        "{}",
+        nowhere.stderr
+    );
+    let directory = query(&dir);
+    assert_eq!(directory.code, 2, "{}", directory.stderr);
+    assert_eq!(mock.requests(), before, "nothing was sent");
+}
+
 /// `--keep-going` exits 7 when some windows were written and others failed; when every
 /// window failed, nothing is partial: the failure's own code (here 5, an API error).
 #[test]
