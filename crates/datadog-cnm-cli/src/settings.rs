@@ -516,6 +516,13 @@ fn resolve_targets(
     // The profiles, looked up (an unknown name is an error naming the file).
     let mut profiles: Vec<(String, Profile)> = Vec::new();
     if let Some(chosen) = chosen {
+        if chosen.value.is_empty() {
+            return Err(format!(
+                "{} names no profile; give one or several, e.g. --profile prod or \
+                 --profile prod,staging (`ddcnm profiles` lists them)",
+                chosen.source
+            ));
+        }
         for name in &chosen.value {
             let profile = config.profiles.get(name).ok_or_else(|| {
                 let file = config_path.map_or_else(
@@ -830,6 +837,8 @@ output = "json"
                 "(profile `prod`)",
             ),
             (&["--site", ",", "config"][..], "--site names no site"),
+            (&["--profile", ",", "config"][..], "names no profile"),
+            (&["--profile", "", "config"][..], "names no profile"),
             (
                 &[
                     "--site",
