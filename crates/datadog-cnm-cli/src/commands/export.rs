@@ -41,7 +41,7 @@ use crate::format;
 use crate::settings::{Settings, Target, WaitNotice};
 use crate::time::rfc3339;
 use crate::view::parquet::{parquet_error, refuse_flags};
-use crate::view::truncation_note;
+use crate::view::{for_terminal, truncation_note};
 
 /// The manifest's file name, in `DIR/<kind>/`.
 pub const MANIFEST: &str = "_manifest.json";
@@ -181,7 +181,7 @@ async fn run_rows<R: Row>(
                 let unknown: Vec<String> = non_metrics_of(&page.rows)
                     .into_iter()
                     .filter(|(name, _)| told.insert(name.clone()))
-                    .map(|(name, value)| format!("{name} ({value})"))
+                    .map(|(name, value)| format!("{} ({value})", for_terminal(&name)))
                     .collect();
                 if !unknown.is_empty() && settings.chatty() {
                     say(

@@ -158,24 +158,7 @@ pub fn joined<'a>(values: impl Iterator<Item = &'a str>, separator: &str) -> Str
 /// its middle (`…`), keeping both ends (a DNS name's host and domain). Machine formats
 /// keep the values as the server sent them.
 pub fn joined_for_terminal<'a>(values: impl Iterator<Item = &'a str>, separator: &str) -> String {
-    let text = joined(values, separator);
-    let hidden = |c: char| {
-        c.is_control()
-            || matches!(c, '\u{200e}' | '\u{200f}' | '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}')
-    };
-    let text = if text.contains(hidden) {
-        text.chars()
-            .map(|c| {
-                if hidden(c) {
-                    format!("\\u{{{:x}}}", u32::from(c))
-                } else {
-                    c.to_string()
-                }
-            })
-            .collect()
-    } else {
-        text
-    };
+    let text = for_terminal(&joined(values, separator));
     let length = text.chars().count();
     if length <= MAX_CELL {
         return text;
@@ -184,6 +167,27 @@ pub fn joined_for_terminal<'a>(values: impl Iterator<Item = &'a str>, separator:
     let head: String = text.chars().take(keep - keep / 2).collect();
     let tail: String = text.chars().skip(length - keep / 2).collect();
     format!("{head}…{tail}")
+}
+
+/// Server text for a terminal (a table cell, a warning): control characters, invisible
+/// format characters and bidirectional overrides written as `\u{…}`.
+pub fn for_terminal(text: &str) -> String {
+    let hidden = |c: char| {
+        c.is_control()
+            || matches!(c, '\u{200b}'..='\u{200f}' | '\u{2028}'..='\u{202e}' | '\u{2060}'..='\u{2069}' | '\u{feff}')
+    };
+    if !text.contains(hidden) {
+        return text.to_owned();
+    }
+    text.chars()
+        .map(|c| {
+            if hidden(c) {
+                format!("\\u{{{:x}}}", u32::from(c))
+            } else {
+                c.to_string()
+            }
+        })
+        .collect()
 }
 
 /// The most characters of group-by values a table cell shows.
@@ -246,6 +250,7 @@ mod tests {
         let cell = |value: &str| joined_for_terminal([value].into_iter(), ", ");
         assert_eq!(cell("a\u{1b}[2J\nb"), "a\\u{1b}[2J\\u{a}b");
         assert_eq!(cell("plain.example.com"), "plain.example.com");
+        assert_eq!(cell("a\u{2028}b\u{200b}"), "a\\u{2028}b\\u{200b}");
         let long = format!("{}.example.com", "x".repeat(5000));
         let shown = cell(&long);
         assert_eq!(shown.chars().count(), MAX_CELL);

@@ -14,6 +14,7 @@ use crate::commands::warn;
 use crate::exit::Failure;
 use crate::settings::Settings;
 use crate::view::csv::Csv;
+use crate::view::for_terminal;
 use crate::view::json::Json;
 use crate::view::parquet::ParquetOut;
 use crate::view::table::{Heading, Table, TrendLine, TrendView, Width};
@@ -342,7 +343,7 @@ impl<'a, R: Row, W: Write + 'a> Printer<'a, R, W> {
                 &format!(
                     "metrics this version does not know appeared after the first window and \
                      are not in the columns: {} (-o json without --step shows them)",
-                    late.join(", ")
+                    for_terminal(&late.join(", "))
                 ),
             );
         }
@@ -371,7 +372,7 @@ impl<'a, R: Row, W: Write + 'a> Printer<'a, R, W> {
         let others: Vec<String> = non_metrics_of(&page.rows)
             .into_iter()
             .filter(|(name, _)| self.told.borrow_mut().insert(name.clone()))
-            .map(|(name, value)| format!("{name} ({value})"))
+            .map(|(name, value)| format!("{} ({value})", for_terminal(&name)))
             .collect();
         if !others.is_empty() {
             warn(
