@@ -385,13 +385,13 @@ fn api_message(
     printable(text)
 }
 
-/// `text` with control characters (escape sequences a terminal would obey, line breaks)
-/// and bidirectional overrides written as `\u{…}`: messages quote what servers sent, and
+/// `text` with control characters (escape sequences a terminal would obey, line breaks),
+/// invisible format characters and bidirectional overrides written as `\u{…}`: messages quote what servers sent, and
 /// they end up on terminals and in one-line logs.
 fn printable(text: String) -> String {
     let hidden = |c: char| {
         c.is_control()
-            || matches!(c, '\u{200e}' | '\u{200f}' | '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}')
+            || matches!(c, '\u{200b}'..='\u{200f}' | '\u{2028}'..='\u{202e}' | '\u{2060}'..='\u{2069}' | '\u{feff}')
     };
     if !text.contains(hidden) {
         return text;
