@@ -3,7 +3,7 @@
 
 use std::collections::HashMap;
 
-use datadog_cnm_raw::{GroupBys, Row};
+use datadog_cnm_raw::{Aggregation, GroupBys, Row};
 
 use super::measure::{Measure, Order};
 use crate::page::Page;
@@ -35,29 +35,38 @@ pub struct Compared<R> {
 }
 
 impl<R: Row> Compared<R> {
-    /// Current minus previous value of `measure`; a group absent from a period counts as
-    /// zero there. `None` when neither value is known.
+    /// Current minus previous value of `measure`. A count (a measure that adds up) missing
+    /// in a period — a new or gone group — counts as zero there; a mean, percentile, gauge
+    /// or ratio missing on either side has no delta (`None`), and ranks last.
     pub fn delta(&self, measure: Measure<R>) -> Option<f64> {
         let value = |row: &Option<R>| {
             row.as_ref()
                 .and_then(|r| measure.value(r))
                 .map(|n| n.as_f64())
         };
+        // A count missing on one side is none of it; a mean, percentile, gauge or ratio
+        // missing on one side has no change.
+        let additive = measure.aggregation() == Some(Aggregation::Sum);
         match (value(&self.current), value(&self.previous)) {
+            (Some(current), Some(previous)) => Some(current - previous),
             (None, None) => None,
-            (current, previous) => Some(current.unwrap_or(0.0) - previous.unwrap_or(0.0)),
+            (current, previous) if additive => {
+                Some(current.unwrap_or(0.0) - previous.unwrap_or(0.0))
+            }
+            _ => None,
         }
     }
 
-    /// The change relative to the previous value (`0.5` is +50 %); `None` when there was
-    /// no previous value, or it was zero.
+    /// The change relative to the size of the previous value (`0.5` is +50 %); `None`
+    /// when there is no delta, no previous value, or it was zero.
     pub fn change(&self, measure: Measure<R>) -> Option<f64> {
         let previous = self
             .previous
             .as_ref()
             .and_then(|r| measure.value(r))?
             .as_f64();
-        (previous != 0.0).then(|| self.delta(measure).unwrap_or(0.0) / previous)
+        let delta = self.delta(measure)?;
+        (previous != 0.0).then(|| delta / previous.abs())
     }
 }
 
@@ -255,5 +264,36 @@ mod tests {
             .collect();
         // New and gone first (largest change first among them), then by size of change.
         assert_eq!(order, ["api", "old", "db", "cdn", "web"]);
+    }
+
+    /// A mean missing on one side has no delta and ranks last; a negative previous value
+    /// keeps the change's sign.
+    #[test]
+    fn means_missing_on_a_side_have_no_delta() {
+        let rtt = |service: &str, rtt: Option<i64>| Connection {
+            group_bys: [("client_service", service)].into_iter().collect(),
+            rtt_micro_seconds: rtt,
+            ..Connection::default()
+        };
+        let now = page(
+            vec![rtt("a", Some(100)), rtt("b", None), rtt("c", Some(50))],
+            86_400,
+        );
+        let then = page(
+            vec![rtt("a", None), rtt("b", Some(200)), rtt("c", Some(0))],
+            0,
+        );
+        let mut joined = compare(now, then);
+        let measure = Measure::<Connection>::parse("rtt_micro_seconds").unwrap();
+        let deltas: Vec<Option<f64>> = joined.rows.iter().map(|c| c.delta(measure)).collect();
+        assert_eq!(deltas, [None, None, Some(50.0)]);
+        for order in [Order::Descending, Order::Ascending] {
+            joined.sort_by_delta(measure, order);
+            assert_eq!(joined.rows[0].group_bys.get("client_service"), Some("c"));
+        }
+        let now = page(vec![row("x", 10)], 86_400);
+        let then = page(vec![row("x", -20)], 0);
+        let bytes = Measure::<Connection>::parse("bytes_sent_by_client").unwrap();
+        assert_eq!(compare(now, then).rows[0].change(bytes), Some(1.5));
     }
 }
