@@ -373,7 +373,7 @@ fn unknown_attributes_that_are_not_metrics_are_named_once() {
 #[test]
 fn repeated_groups_are_printed_and_named() {
     let row = r#"{"attributes":{"bytes_sent_by_client":7,"group_bys":{"client_env":["prod"]}}}"#;
-    let body = format!(r#"{{"data":[{row},{row}]}}"#);
+    let body = format!(r#"{{"data":[{row},{row},{row}]}}"#);
     let mock = Mock::start(MockServer::builder().fault(Fault::Respond {
         response: CustomResponse::new(200).body(body),
         times: 1,
@@ -384,7 +384,7 @@ fn repeated_groups_are_printed_and_named() {
             .args(["--from", FROM, "--to", TO]),
         0,
     );
-    assert_eq!(out.stdout.lines().count(), 2);
+    assert_eq!(out.stdout.lines().count(), 3);
     assert!(
         out.stderr
             .contains("the server sent 1 group more than once"),

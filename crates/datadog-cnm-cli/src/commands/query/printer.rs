@@ -347,12 +347,11 @@ impl<'a, R: Row, W: Write + 'a> Printer<'a, R, W> {
                 ),
             );
         }
-        let mut seen = std::collections::HashSet::new();
-        let repeated = page
-            .rows
-            .iter()
-            .filter(|row| !seen.insert(row.group_bys()))
-            .count();
+        let mut times = std::collections::HashMap::new();
+        for row in &page.rows {
+            *times.entry(row.group_bys()).or_insert(0usize) += 1;
+        }
+        let repeated = times.values().filter(|n| **n > 1).count();
         if repeated > 0
             && self
                 .told
@@ -363,7 +362,8 @@ impl<'a, R: Row, W: Write + 'a> Printer<'a, R, W> {
                 self.settings,
                 &format!(
                     "the server sent {repeated} group{} more than once in {}: every row is \
-                     printed, but a comparison or trend keeps one row per group",
+                     printed, and rows are matched by group, so a comparison or trend of \
+                     such a group may pair the wrong rows",
                     if repeated == 1 { "" } else { "s" },
                     page.window
                 ),
