@@ -104,7 +104,7 @@ impl ClientHooks<Seam> for Client {
                 .filter(|(name, _)| {
                     name.as_str().starts_with("x-ratelimit-") || *name == "retry-after"
                 })
-                .map(|(name, value)| format!("{name}: {}", value.to_str().unwrap_or("?")))
+                .map(|(name, value)| format!("{name}: {}", masked(value.to_str().unwrap_or("?"))))
                 .collect();
             tracing::trace!(
                 status = response.status().as_u16(),
@@ -215,6 +215,32 @@ fn shown_url(url: &reqwest::Url) -> String {
     shown.to_string()
 }
 
+/// A header value for the log with every run of 20 or more letters and digits replaced by
+/// `…`: rate-limit headers hold numbers and short names, and a server (or proxy) that
+/// echoes a key into one — keys are 32 or 40 such characters — must not get it logged.
+fn masked(value: &str) -> String {
+    let mut out = String::with_capacity(value.len());
+    let mut run = String::new();
+    let mut flush = |run: &mut String, out: &mut String| {
+        if run.chars().count() >= 20 {
+            out.push('…');
+        } else {
+            out.push_str(run);
+        }
+        run.clear();
+    };
+    for c in value.chars() {
+        if c.is_alphanumeric() {
+            run.push(c);
+        } else {
+            flush(&mut run, &mut out);
+            out.push(c);
+        }
+    }
+    flush(&mut run, &mut out);
+    out
+}
+
 /// A response with the status, version and headers of `response` and the given body.
 fn rebuild(
     response: &reqwest::Response,
@@ -235,6 +261,17 @@ fn rebuild(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn logged_header_values_mask_long_tokens() {
+        assert_eq!(masked("12, 12"), "12, 12");
+        assert_eq!(masked("cnm_aggregate"), "cnm_aggregate");
+        assert_eq!(
+            masked("Wed, 21 Oct 2026 07:28:00 GMT"),
+            "Wed, 21 Oct 2026 07:28:00 GMT"
+        );
+        assert_eq!(masked("key-0123456789abcdef0123456789abcdef"), "key-…");
+    }
 
     #[test]
     fn logged_urls_hide_user_info_and_secret_parameters() {

@@ -414,7 +414,10 @@ impl Failure {
                 errors,
                 body,
             } => {
-                let rate_limit = RateLimit::from_headers(&headers).map(Box::new);
+                let rate_limit = RateLimit::from_headers(&headers).map(|mut rate_limit| {
+                    rate_limit.name = redact_option(rate_limit.name);
+                    Box::new(rate_limit)
+                });
                 if status == 429 {
                     return Error::RateLimited {
                         rate_limit,
