@@ -221,7 +221,7 @@ fn shown_url(url: &reqwest::Url) -> String {
 fn masked(value: &str) -> String {
     let mut out = String::with_capacity(value.len());
     let mut run = String::new();
-    let mut flush = |run: &mut String, out: &mut String| {
+    let flush = |run: &mut String, out: &mut String| {
         if run.chars().count() >= 20 {
             out.push('…');
         } else {
