@@ -209,6 +209,17 @@ impl Params {
             ));
         }
         check_items("group_by", "field", &self.group_by)?;
+        if let Some((_, field)) = self
+            .group_by
+            .iter()
+            .enumerate()
+            .find(|(i, field)| self.group_by[..*i].contains(field))
+        {
+            return Err(Error::invalid(
+                "group_by",
+                format!("`{field}` is named twice; name each field once"),
+            ));
+        }
         check_items("tags", "tag", &self.tags)?;
         if R::OPERATION == Operation::GetAggregatedDns {
             check_server_ungrouped(&self.group_by)?;
@@ -341,6 +352,13 @@ mod tests {
         );
         assert_eq!(
             check(groups(&["a", ""]), Operation::GetAggregatedConnections),
+            Some("group_by")
+        );
+        assert_eq!(
+            check(
+                groups(&["a", "b", "a"]),
+                Operation::GetAggregatedConnections
+            ),
             Some("group_by")
         );
         assert_eq!(

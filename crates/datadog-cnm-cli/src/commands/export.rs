@@ -339,7 +339,11 @@ impl Identity {
             endpoint: endpoint.to_owned(),
             profile: target.profile.clone(),
             site: site.to_owned(),
-            api: target.api_url().unwrap_or_default(),
+            // `http://host:1` and `http://host:1/` are the same server.
+            api: target
+                .api_url()
+                .map(|url| format!("{}/", url.trim_end_matches('/')))
+                .unwrap_or_default(),
             from: rfc3339(plan.window.from),
             to: rfc3339(plan.window.to),
             step_seconds: step.as_secs(),

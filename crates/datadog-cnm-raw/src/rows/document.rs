@@ -106,6 +106,10 @@ impl<'de, R: RowDecode> Visitor<'de> for DocumentVisitor<R> {
         let mut has_data = false;
         while let Some(key) = map.next_key::<KeyStr<'de>>()? {
             if key.as_bytes() == b"data" {
+                // A second `data` would silently replace the first one's rows.
+                if has_data {
+                    return Err(de::Error::duplicate_field("data"));
+                }
                 has_data = true;
                 document.data = if self.general {
                     map.next_value_seed(Data::<R, General>::new())?
@@ -268,6 +272,7 @@ mod tests {
         }
         for (text, message) in [
             ("{}", "the answer has no `data` member"),
+            (r#"{"data":[],"data":[]}"#, "duplicate field `data`"),
             (r#"{"meta":{"page":1}}"#, "the answer has no `data` member"),
             (
                 r#"{"errors":["internal"]}"#,
