@@ -80,7 +80,7 @@ pub enum Error {
 
     /// The API kept answering 429 until the retry policy gave up, or the client's shared
     /// rate-limit state held the request longer than its time budget allows.
-    #[error("rate limited by the API after {attempts} attempt{}{}{}", plural(*attempts), rate_limit_hint(rate_limit.as_deref()), retry_hint(*retry_in))]
+    #[error("{}{}{}", rate_limited_what(*attempts), rate_limit_hint(rate_limit.as_deref()), retry_hint(*retry_in))]
     RateLimited {
         /// The last rate-limit state the server reported (boxed to keep `Error` small).
         rate_limit: Option<Box<RateLimit>>,
@@ -405,6 +405,19 @@ fn printable(text: String) -> String {
         }
     }
     shown
+}
+
+/// `rate limited by the API after 3 attempts`, or for a request never sent (it waited for
+/// the client's rate-limit state), `not sent: held back by the API's rate limit`.
+fn rate_limited_what(attempts: u32) -> String {
+    if attempts == 0 {
+        "not sent: held back by the API's rate limit".to_owned()
+    } else {
+        format!(
+            "rate limited by the API after {attempts} attempt{}",
+            plural(attempts)
+        )
+    }
 }
 
 fn retry_hint(retry_in: Option<Duration>) -> String {
