@@ -270,51 +270,28 @@ fn a_six_hour_trend_marks_its_partial_windows_in_every_format() {
 #[test]
 fn flags_that_do_not_combine_as_expected_are_warned_about() {
     let mock = Mock::new();
-    let both = query(
-        &mock,
-        "connections",
-        "csv",
-        &["--tags", "env:prod", "--query", "client_env:prod"],
-    );
-    assert!(
-        both.stderr.contains("the tags are ignored"),
-        "{}",
-        both.stderr
-    );
-    let unknown = query(
-        &mock,
-        "connections",
-        "csv",
-        &["--group-by", "no_such_field", "--limit", "3"],
-    );
-    assert!(
-        unknown.stderr.contains("`no_such_field`"),
-        "{}",
-        unknown.stderr
-    );
-    let equal = query(
-        &mock,
-        "connections",
-        "csv",
-        &["--step", "1h", "--limit", "1"],
-    );
-    assert!(
-        equal.stderr.contains("the series has one window"),
-        "{}",
-        equal.stderr
-    );
-    let top = query(
-        &mock,
-        "connections",
-        "csv",
-        &["--top", "3", "--limit", "10"],
-    );
-    assert!(
-        top.stderr
-            .contains("--limit 10 is not sent: --top asks the API for its maximum"),
-        "{}",
-        top.stderr
-    );
+    let cases: [(&[&str], &str); 4] = [
+        (
+            &["--tags", "env:prod", "--query", "client_env:prod"],
+            "the tags are ignored",
+        ),
+        (
+            &["--group-by", "no_such_field", "--limit", "3"],
+            "`no_such_field`",
+        ),
+        (
+            &["--step", "1h", "--limit", "1"],
+            "the series has one window",
+        ),
+        (
+            &["--top", "3", "--limit", "10"],
+            "--limit 10 is not sent: --top asks the API for its maximum",
+        ),
+    ];
+    for (flags, warning) in cases {
+        let out = query(&mock, "connections", "csv", flags);
+        assert!(out.stderr.contains(warning), "{flags:?}: {}", out.stderr);
+    }
     // A step longer than the window would leave only a partial window: refused.
     let long = expect(
         mock.ddcnm()
