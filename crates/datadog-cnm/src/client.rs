@@ -53,7 +53,6 @@ struct Inner {
     site: Site,
     /// The API base without a trailing slash: generated paths start with `/api/`.
     base_url: String,
-    credentials: Credentials,
     timeout: Duration,
     connect_timeout: Duration,
     /// The proxy, for `Debug`, with any credentials in it redacted.
@@ -110,7 +109,7 @@ impl fmt::Debug for Client {
         f.debug_struct("Client")
             .field("site", &inner.site)
             .field("base_url", &inner.base_url)
-            .field("credentials", &inner.credentials)
+            .field("credentials", inner.executor.credentials())
             .field("retry", self.retry_policy())
             .field("timeout", &inner.timeout)
             .field("connect_timeout", &inner.connect_timeout)
@@ -400,13 +399,12 @@ impl ClientBuilder {
                 .unwrap_or_else(|| Arc::new(RandomJitter::default())),
             timeout,
             self.on_rate_limit_wait,
-            credentials.clone(),
+            credentials,
         );
         Ok(Client {
             inner: Arc::new(Inner {
                 site,
                 base_url,
-                credentials,
                 timeout,
                 connect_timeout,
                 proxy,

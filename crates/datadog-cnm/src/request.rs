@@ -135,6 +135,11 @@ impl Executor {
         &self.retry
     }
 
+    /// The credentials every request carries (for `Debug`, which redacts them).
+    pub(crate) fn credentials(&self) -> &Credentials {
+        &self.credentials
+    }
+
     /// The client's clock.
     pub(crate) fn clock(&self) -> &dyn Clock {
         self.clock.as_ref()
