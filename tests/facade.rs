@@ -464,12 +464,7 @@ async fn a_body_beyond_the_limit_is_refused_before_it_is_read_whole() {
         .start()
         .await
         .unwrap();
-    let client = Client::builder()
-        .base_url(server.url())
-        .api_key("k")
-        .app_key("a")
-        .build()
-        .unwrap();
+    let client = client(server.url());
     let limit = 64 * 1024 * 1024;
     for announced in [Some(HUGE), None] {
         match client.connections().window(window()).send().await {

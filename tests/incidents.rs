@@ -56,12 +56,7 @@ async fn a_retransmit_storm_between_two_services_ranks_first_by_retransmits() {
         .start()
         .await
         .unwrap();
-    let client = Client::builder()
-        .base_url(server.url())
-        .api_key("k")
-        .app_key("a")
-        .build()
-        .unwrap();
+    let client = datadog_cnm_tests::client(server.url());
 
     let storm_hour = Window::ending_at(storm_start + HOUR / 2, HOUR);
     let hour_before = Window::ending_at(storm_start, HOUR);
@@ -85,12 +80,7 @@ async fn the_default_scenario_names_what_it_placed() {
         let (_, value) = storm.target.iter().find(|(k, _)| k == key).unwrap();
         value.clone()
     };
-    let client = Client::builder()
-        .base_url(server.url())
-        .api_key("k")
-        .app_key("a")
-        .build()
-        .unwrap();
+    let client = datadog_cnm_tests::client(server.url());
     let last_six_hours = Window::ending_at(now, 6 * HOUR);
     assert!(storm.start >= now - 4 * HOUR && storm.end() <= now - 2 * HOUR);
     assert_eq!(

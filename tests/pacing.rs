@@ -99,12 +99,7 @@ async fn a_deadline_keeps_what_finished() {
         .start()
         .await
         .unwrap();
-    let client = Client::builder()
-        .base_url(server.url())
-        .api_key("k")
-        .app_key("a")
-        .build()
-        .unwrap();
+    let client = datadog_cnm_tests::client(server.url());
     let window = Window::ending_at(
         now - Duration::from_secs(3600),
         Duration::from_secs(20 * 60),

@@ -467,12 +467,7 @@ async fn concurrent_requests_share_one_reset_and_retry_in_one_wave() {
         .start()
         .await
         .unwrap();
-    let client = Client::builder()
-        .base_url(server.url())
-        .api_key("k")
-        .app_key("a")
-        .build()
-        .unwrap();
+    let client = datadog_cnm_tests::client(server.url());
     let tasks: Vec<_> = (0..8)
         .map(|_| {
             let client = client.clone();
@@ -509,12 +504,7 @@ async fn the_wait_really_happens() {
         .start()
         .await
         .unwrap();
-    let client = Client::builder()
-        .base_url(server.url())
-        .api_key("k")
-        .app_key("a")
-        .build()
-        .unwrap();
+    let client = datadog_cnm_tests::client(server.url());
     let result = client.dns().send().await;
     assert!(result.is_ok(), "{:?}", result.err());
     let waited = gaps(&server);

@@ -114,6 +114,16 @@ pub const TOKEN: &str = "test-bearer-token-abcdef";
 /// `GetAggregatedConnections`' path.
 pub const CONNECTIONS_PATH: &str = "/api/v2/network/connections/aggregate";
 
+/// A facade client for `base_url` with the test keys and the default retry policy.
+pub fn client(base_url: &str) -> datadog_cnm::Client {
+    datadog_cnm::Client::builder()
+        .base_url(base_url)
+        .api_key(API_KEY)
+        .app_key(APP_KEY)
+        .build()
+        .expect("client")
+}
+
 /// A facade client for `base_url` with the test keys and retries disabled.
 pub fn keyed_client(base_url: &str) -> datadog_cnm::Client {
     datadog_cnm::Client::builder()
